@@ -1,0 +1,39 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck services bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Install into .venv, migrate the embedded SQLite database, seed a demo and serve (API + FastAGI).
+run: $(STAMP)
+	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter db upgrade
+	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter serve
+
+## Install into .venv, start PostgreSQL/Redis if needed, lint, type-check and run every test.
+test: $(STAMP) services lint typecheck
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+services:
+	./.ci/ensure-services
+
+bench: $(STAMP) services
+	$(BIN)/python -m bench.import_csv
+
+clean:
+	rm -rf $(VENV) callrouter.db .pytest_cache .mypy_cache .ruff_cache

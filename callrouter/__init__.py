@@ -1,0 +1,1 @@
+"""callrouter composition root: settings, CLI, wiring and the HTTP API."""

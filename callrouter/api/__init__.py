@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): health, readiness, metrics and the admin/manager resources."""

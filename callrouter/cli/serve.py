@@ -1,0 +1,23 @@
+"""``callrouter serve``: the API and, as later parts land, FastAGI, AMI consumers and workers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from callrouter.logging_setup import configure_logging
+from callrouter.runtime import run_services
+from callrouter.settings import Settings
+from callrouter.wiring import build_container
+
+
+def serve() -> None:
+    """Run every service of this process until interrupted."""
+    settings = Settings()
+    configure_logging(settings.log_level)
+    container = build_container(settings)
+    try:
+        asyncio.run(run_services(container))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        container.close()

@@ -1,0 +1,88 @@
+"""The one validated settings class (env prefix ``CALLROUTER_``), built once in the entry point."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEVELOPMENT_API_KEY = "development-only-signing-key-do-not-use-in-production"
+
+
+def split_bind(bind: str) -> tuple[str, int]:
+    """Split ``host:port`` (``[::1]:port`` for IPv6) into its parts.
+
+    >>> split_bind("127.0.0.1:4573")
+    ('127.0.0.1', 4573)
+    >>> split_bind("[::1]:8000")
+    ('::1', 8000)
+    """
+    host, _, port = bind.rpartition(":")
+    if not host or not port.isdigit():
+        raise ValueError(f"expected host:port, got {bind!r}")
+    return host.strip("[]"), int(port)
+
+
+class Settings(BaseSettings):
+    """Everything callrouter reads from its environment.
+
+    The defaults are the *embedded default*: a SQLite file in the working directory and an in-process
+    cache (no ``CALLROUTER_REDIS_URL``). Secrets have no usable default outside
+    ``CALLROUTER_ENV=development``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CALLROUTER_", env_file=".env", extra="ignore")
+
+    env: Literal["development", "production"] = "production"
+    log_level: str = "INFO"
+
+    database_url: str = "sqlite:///./callrouter.db"
+    redis_url: str | None = None
+    redis_key_prefix: str = "callrouter:"
+
+    api_bind: str = "127.0.0.1:8000"
+    api_secret_key: SecretStr | None = None
+
+    agi_bind: str = "127.0.0.1:4573"
+    agi_deadline_ms: int = Field(default=300, ge=10, le=10_000)
+
+    default_region: str = Field(default="RU", min_length=2, max_length=2)
+    company_timezone: str = "Europe/Moscow"
+    pbx_name: str = "main"
+
+    ami_host: str | None = None
+    ami_port: int = 5038
+    ami_username: str | None = None
+    ami_secret: SecretStr | None = None
+
+    twilio_account_sid: str | None = None
+    twilio_auth_token: SecretStr | None = None
+
+    @property
+    def is_development(self) -> bool:
+        return self.env == "development"
+
+    @property
+    def signing_key(self) -> str:
+        """The API signing key; in development a fixed, clearly named key is allowed."""
+        if self.api_secret_key is not None:
+            return self.api_secret_key.get_secret_value()
+        return DEVELOPMENT_API_KEY
+
+    @model_validator(mode="after")
+    def _secrets_outside_development(self) -> Settings:
+        if self.is_development:
+            return self
+        missing = []
+        if self.api_secret_key is None or len(self.api_secret_key.get_secret_value()) < 16:
+            missing.append("CALLROUTER_API_SECRET_KEY (16+ characters)")
+        if self.ami_host and not (self.ami_username and self.ami_secret):
+            missing.append("CALLROUTER_AMI_USERNAME and CALLROUTER_AMI_SECRET (AMI host is set)")
+        if self.twilio_account_sid and self.twilio_auth_token is None:
+            missing.append("CALLROUTER_TWILIO_AUTH_TOKEN (Twilio account is set)")
+        if missing:
+            raise ValueError(
+                "outside CALLROUTER_ENV=development these secrets are required: " + ", ".join(missing)
+            )
+        return self

@@ -1,0 +1,1 @@
+"""CRM core: models, repositories, services and analytics. Knows nothing of Asterisk or HTTP."""

@@ -1,0 +1,56 @@
+"""Prometheus metrics of one callrouter process, built by the composition root and passed down.
+
+It lives in the innermost package so every layer can report through it without importing the ones above.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    """Every metric callrouter exports, registered on a registry of its own (no global state)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry()
+        r = self.registry
+        self.calls_routed = Counter(
+            "callrouter_calls_routed", "FastAGI routing answers by route kind", ["kind"], registry=r
+        )
+        self.degraded_answers = Counter(
+            "callrouter_degraded_answers",
+            "Routing answers given with a source down or the deadline hit",
+            ["reason"],
+            registry=r,
+        )
+        self.route_latency = Histogram(
+            "callrouter_route_seconds",
+            "Time to answer a FastAGI routing request",
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.3, 1.0),
+            registry=r,
+        )
+        self.agi_faults = Counter(
+            "callrouter_agi_faults", "Malformed or aborted FastAGI sessions", ["kind"], registry=r
+        )
+        self.ami_events = Counter("callrouter_ami_events", "AMI events received", ["pbx"], registry=r)
+        self.ami_faults = Counter(
+            "callrouter_ami_faults", "Malformed or unprocessable AMI input", ["pbx", "kind"], registry=r
+        )
+        self.ami_link_up = Gauge(
+            "callrouter_ami_link_up", "1 when the AMI link is logged in", ["pbx"], registry=r
+        )
+        self.queue_depth = Gauge(
+            "callrouter_queue_depth", "Events waiting for the consumer", ["queue"], registry=r
+        )
+        self.notifications = Counter(
+            "callrouter_notifications",
+            "Notifications by channel and result",
+            ["channel", "result"],
+            registry=r,
+        )
+        self.calls_recorded = Counter(
+            "callrouter_calls_recorded", "Call records written by disposition", ["disposition"], registry=r
+        )
+        self.missed_calls = Counter(
+            "callrouter_missed_calls", "Missed calls opened by reason", ["reason"], registry=r
+        )

@@ -1,0 +1,46 @@
+"""Counterparties (client companies or persons) and their contact persons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from crm_core.models.base import Base, UTCDateTime, utcnow
+from crm_core.models.enums import ClientStatus, str_enum
+
+
+class Counterparty(Base):
+    """A client: company or person, with a personal manager."""
+
+    __tablename__ = "counterparties"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    tax_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    region: Mapped[str | None] = mapped_column(String(100))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("managers.id", ondelete="SET NULL"), index=True)
+    status: Mapped[ClientStatus] = mapped_column(
+        str_enum(ClientStatus, "client_status"), default=ClientStatus.POTENTIAL
+    )
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ContactPerson(Base):
+    """A person at a counterparty."""
+
+    __tablename__ = "contact_persons"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    counterparty_id: Mapped[int] = mapped_column(
+        ForeignKey("counterparties.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

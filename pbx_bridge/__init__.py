@@ -1,0 +1,1 @@
+"""Adapters to the telephony world: Asterisk FastAGI and AMI, Twilio."""

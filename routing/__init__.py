@@ -1,0 +1,1 @@
+"""Routing policy: number normalization, resolution, cache and escalation rules (no transport code)."""
