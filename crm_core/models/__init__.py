@@ -1,4 +1,11 @@
-"""Typed SQLAlchemy 2.0 table models of the CRM."""
+"""Typed SQLAlchemy 2.0 table models of the CRM.
+
+Every module of this package is imported below, so ``Base.metadata`` always knows every table (Alembic
+and the schema test rely on it); a new model module needs no registration here.
+"""
+
+import importlib
+import pkgutil
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
 from crm_core.models.calls import CallRecord, MissedCall
@@ -46,3 +53,6 @@ __all__ = [
     "UTCDateTime",
     "utcnow",
 ]
+
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")
