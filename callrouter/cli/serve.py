@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+from callrouter.cli.common import load_settings
 from callrouter.logging_setup import configure_logging
 from callrouter.runtime import run_services
-from callrouter.settings import Settings
 from callrouter.wiring import build_container
 
 
 def serve() -> None:
     """Run every service of this process until interrupted."""
-    settings = Settings()
+    settings = load_settings()
     configure_logging(settings.log_level)
     container = build_container(settings)
     try:
