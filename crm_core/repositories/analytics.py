@@ -1,0 +1,234 @@
+"""Read-mostly queries feeding :mod:`crm_core.analytics`; portable across PostgreSQL and SQLite.
+
+Every query aggregates in the database and returns plain dataclasses or tuples, never ORM objects, so the
+analytics stay pure and the row counts that cross the wire stay at one per counterparty (or manager).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TypeVar
+
+from sqlalchemy import and_, exists, extract, func, select, update
+from sqlalchemy.orm import Session
+
+from crm_core.analytics.period import Period
+from crm_core.models import (
+    CallDisposition,
+    CallRecord,
+    ClientStatus,
+    Counterparty,
+    Deal,
+    DealStageName,
+    Interaction,
+    Manager,
+    MissedCall,
+    Shipment,
+)
+
+Month = tuple[int, int]
+T = TypeVar("T")
+
+
+def _by_manager(rows: Iterable[tuple[int | None, T]]) -> dict[int, T]:
+    """Key ``(manager_id, value)`` rows by manager, dropping the unassigned (``None``) group."""
+    return {mid: value for mid, value in rows if mid is not None}
+
+
+@dataclass(frozen=True)
+class ShipmentSummary:
+    """A counterparty's stored status and its all-time shipment count and last shipment day."""
+
+    counterparty_id: int
+    status: ClientStatus
+    shipment_count: int
+    last_shipped_on: date | None
+
+
+def shipment_summaries(session: Session) -> list[ShipmentSummary]:
+    """One summary per counterparty (shipment count 0 when it never bought)."""
+    agg = (
+        select(
+            Shipment.counterparty_id,
+            func.count().label("n"),
+            func.max(Shipment.shipped_on).label("last"),
+        )
+        .group_by(Shipment.counterparty_id)
+        .subquery()
+    )
+    stmt = select(Counterparty.id, Counterparty.status, func.coalesce(agg.c.n, 0), agg.c.last).outerjoin(
+        agg, agg.c.counterparty_id == Counterparty.id
+    )
+    return [ShipmentSummary(*row) for row in session.execute(stmt)]
+
+
+def set_statuses(session: Session, ids: Sequence[int], status: ClientStatus, now: datetime) -> None:
+    """Set ``status`` (and ``updated_at = now``) on the counterparties ``ids`` in one statement."""
+    session.execute(
+        update(Counterparty).where(Counterparty.id.in_(ids)).values(status=status, updated_at=now)
+    )
+
+
+def monthly_revenue(session: Session, period: Period) -> dict[int, dict[Month, Decimal]]:
+    """Shipment revenue per counterparty and ``(year, month)`` within ``period``."""
+    year = extract("year", Shipment.shipped_on)
+    month = extract("month", Shipment.shipped_on)
+    stmt = (
+        select(Shipment.counterparty_id, year, month, func.sum(Shipment.amount))
+        .where(Shipment.shipped_on.between(period.start, period.end))
+        .group_by(Shipment.counterparty_id, year, month)
+    )
+    result: dict[int, dict[Month, Decimal]] = {}
+    for cid, y, m, amount in session.execute(stmt):
+        result.setdefault(cid, {})[(int(y), int(m))] = Decimal(amount)
+    return result
+
+
+@dataclass(frozen=True)
+class PurchaseHistory:
+    """A counterparty's buying within a period: last day, distinct shipping days, revenue."""
+
+    counterparty_id: int
+    last_shipped_on: date
+    order_days: int
+    revenue: Decimal
+
+
+def purchase_histories(session: Session, period: Period) -> list[PurchaseHistory]:
+    """One history per counterparty that shipped within ``period``."""
+    stmt = (
+        select(
+            Shipment.counterparty_id,
+            func.max(Shipment.shipped_on),
+            func.count(Shipment.shipped_on.distinct()),
+            func.sum(Shipment.amount),
+        )
+        .where(Shipment.shipped_on.between(period.start, period.end))
+        .group_by(Shipment.counterparty_id)
+    )
+    return [PurchaseHistory(cid, last, n, Decimal(rev)) for cid, last, n, rev in session.execute(stmt)]
+
+
+def counterparty_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    """Names of the counterparties ``ids``."""
+    if not ids:
+        return {}
+    stmt = select(Counterparty.id, Counterparty.name).where(Counterparty.id.in_(ids))
+    return {cid: name for cid, name in session.execute(stmt)}
+
+
+@dataclass(frozen=True)
+class UntouchedCounterparty:
+    """A counterparty nobody touched since a cut-off, with its last touch of each kind (if any)."""
+
+    counterparty_id: int
+    name: str
+    status: ClientStatus
+    manager_id: int | None
+    manager_name: str | None
+    last_interaction_at: datetime | None
+    last_answered_call_at: datetime | None
+    last_shipped_on: date | None
+
+
+def untouched_counterparties(
+    session: Session, since: datetime, since_day: date
+) -> list[UntouchedCounterparty]:
+    """Counterparties created before ``since`` with no interaction or answered call at or after ``since``
+    and no shipment on or after ``since_day``, ordered by manager then name."""
+    cp = Counterparty.id
+    answered = and_(CallRecord.counterparty_id == cp, CallRecord.disposition == CallDisposition.ANSWERED)
+    last_interaction = select(func.max(Interaction.occurred_at)).where(Interaction.counterparty_id == cp)
+    last_call = select(func.max(CallRecord.started_at)).where(answered)
+    last_shipment = select(func.max(Shipment.shipped_on)).where(Shipment.counterparty_id == cp)
+    stmt = (
+        select(
+            cp,
+            Counterparty.name,
+            Counterparty.status,
+            Counterparty.manager_id,
+            Manager.name,
+            last_interaction.scalar_subquery(),
+            last_call.scalar_subquery(),
+            last_shipment.scalar_subquery(),
+        )
+        .outerjoin(Manager, Manager.id == Counterparty.manager_id)
+        .where(
+            Counterparty.created_at < since,
+            ~exists().where(Interaction.counterparty_id == cp, Interaction.occurred_at >= since),
+            ~exists().where(answered, CallRecord.started_at >= since),
+            ~exists().where(Shipment.counterparty_id == cp, Shipment.shipped_on >= since_day),
+        )
+        .order_by(Counterparty.manager_id, Counterparty.name, cp)
+    )
+    return [UntouchedCounterparty(*row) for row in session.execute(stmt)]
+
+
+def managers_by_id(session: Session, ids: Sequence[int] = ()) -> dict[int, str]:
+    """Names of the active managers plus the managers ``ids`` (whatever their state)."""
+    stmt = select(Manager.id, Manager.name).where(Manager.active.is_(True) | Manager.id.in_(ids))
+    return {mid: name for mid, name in session.execute(stmt)}
+
+
+def answered_calls_per_manager(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    """Answered calls per answering manager, started in ``[start, end)``."""
+    stmt = (
+        select(CallRecord.answered_by_manager_id, func.count())
+        .where(
+            CallRecord.answered_by_manager_id.is_not(None),
+            CallRecord.disposition == CallDisposition.ANSWERED,
+            CallRecord.started_at >= start,
+            CallRecord.started_at < end,
+        )
+        .group_by(CallRecord.answered_by_manager_id)
+    )
+    return _by_manager(session.execute(stmt).tuples())
+
+
+def missed_calls_per_manager(
+    session: Session, start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime | None]]]:
+    """``(created_at, called_back_at)`` of the missed calls assigned to each manager, created in the range."""
+    stmt = select(MissedCall.assigned_manager_id, MissedCall.created_at, MissedCall.called_back_at).where(
+        MissedCall.assigned_manager_id.is_not(None),
+        MissedCall.created_at >= start,
+        MissedCall.created_at < end,
+    )
+    result: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    for mid, created, called_back in session.execute(stmt):
+        if mid is not None:
+            result.setdefault(mid, []).append((created, called_back))
+    return result
+
+
+def shipments_per_manager(session: Session, period: Period) -> dict[int, tuple[Decimal, int]]:
+    """``(revenue, distinct buying clients)`` per client's current manager, shipped within ``period``."""
+    stmt = (
+        select(
+            Counterparty.manager_id,
+            func.sum(Shipment.amount),
+            func.count(Shipment.counterparty_id.distinct()),
+        )
+        .join(Counterparty, Counterparty.id == Shipment.counterparty_id)
+        .where(Counterparty.manager_id.is_not(None), Shipment.shipped_on.between(period.start, period.end))
+        .group_by(Counterparty.manager_id)
+    )
+    return _by_manager((mid, (Decimal(rev), n)) for mid, rev, n in session.execute(stmt))
+
+
+def deals_won_per_manager(session: Session, start: datetime, end: datetime) -> dict[int, int]:
+    """Deals in stage ``won`` closed in ``[start, end)``, per deal manager."""
+    stmt = (
+        select(Deal.manager_id, func.count())
+        .where(
+            Deal.manager_id.is_not(None),
+            Deal.stage == DealStageName.WON,
+            Deal.closed_at >= start,
+            Deal.closed_at < end,
+        )
+        .group_by(Deal.manager_id)
+    )
+    return _by_manager(session.execute(stmt).tuples())
