@@ -77,7 +77,7 @@ class NotificationGroupMember(Base):
 
 
 class EscalationStep(Base):
-    """A durable timer: step ``step`` of a missed call, with the recipients and channels it was planned with."""
+    """A durable timer: step ``step`` of a missed call, with the recipients and channels planned for it."""
 
     __tablename__ = "escalation_steps"
 
