@@ -1,0 +1,1 @@
+"""Asterisk FastAGI: the routing question Asterisk asks for every inbound call, answered within a deadline."""

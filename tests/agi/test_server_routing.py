@@ -1,0 +1,164 @@
+"""The real FastAGI server over TCP: recorded requests, every decision kind, deadline and handler errors."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from fake_asterisk import DEFAULT, StartServer, fake_asterisk
+
+from pbx_bridge.agi.protocol import AgiRequest
+from pbx_bridge.agi.variables import VARIABLE_NAMES, route_variables
+from routing.decision import RouteDecision, RouteKind, RouteStep
+
+CHAIN = (
+    RouteStep("PJSIP/101", 20),
+    RouteStep("PJSIP/102&PJSIP/103", 15),
+    RouteStep("Local/reception@agents", 30),
+)
+DECISIONS = {
+    RouteKind.MANAGER: RouteDecision(RouteKind.MANAGER, CHAIN[:1], counterparty_id=17, manager_id=3),
+    RouteKind.FALLBACK: RouteDecision(RouteKind.FALLBACK, CHAIN, counterparty_id=17, manager_id=3),
+    RouteKind.BLACKLIST: RouteDecision(RouteKind.BLACKLIST),
+    RouteKind.LIST: RouteDecision(RouteKind.LIST, (RouteStep("PJSIP/hr", 25),)),
+    RouteKind.UNKNOWN: RouteDecision(RouteKind.UNKNOWN, CHAIN[2:], register_number=True),
+    RouteKind.DEFAULT: RouteDecision(RouteKind.DEFAULT, CHAIN[2:]),
+}
+
+
+async def test_recorded_requests_get_every_variable(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    seen: list[AgiRequest] = []
+
+    async def handler(request: AgiRequest) -> RouteDecision:
+        seen.append(request)
+        return RouteDecision(RouteKind.MANAGER, (RouteStep(f"PJSIP/{request.caller}", 20),), manager_id=1)
+
+    running = await start_server(handler)
+    for key, block in trace_blocks.items():
+        session = await fake_asterisk(running.port, block)
+        request = seen[-1]
+        assert request.get("uniqueid") in block.decode(), key
+        expected = dict(route_variables(await handler(request)))
+        assert session.variables == expected, key
+        assert [c.split()[2] for c in session.commands] == list(VARIABLE_NAMES), key
+        assert session.closed_by_server, key
+    routed = running.count("callrouter_calls_routed_total", kind="manager")
+    assert routed == len(trace_blocks)
+    withheld = [r for r in seen if r.caller is None]
+    assert {r.get("callingpres") for r in withheld} == {"35", "67"}
+    assert running.count("callrouter_route_seconds_count") == len(trace_blocks)
+
+
+@pytest.mark.parametrize("kind", list(RouteKind))
+async def test_every_decision_kind_is_written(
+    kind: RouteKind, start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    decision = DECISIONS[kind]
+
+    async def handler(_request: AgiRequest) -> RouteDecision:
+        return decision
+
+    running = await start_server(handler)
+    session = await fake_asterisk(running.port, trace_blocks["a.agi#0"])
+    steps = "|".join(f"{s.target}~{s.timeout_s}" for s in decision.steps)
+    assert session.variables == {
+        "ROUTE_KIND": kind.value,
+        "ROUTE_TARGET": decision.steps[0].target if decision.steps else "",
+        "ROUTE_TIMEOUT": str(decision.steps[0].timeout_s) if decision.steps else "",
+        "ROUTE_CHAIN": steps,
+        "ROUTE_COUNTERPARTY_ID": str(decision.counterparty_id or ""),
+        "ROUTE_MANAGER_ID": str(decision.manager_id or ""),
+        "ROUTE_REGISTER": "1" if decision.register_number else "0",
+    }
+    assert running.count("callrouter_calls_routed_total", kind=kind.value) == 1
+    assert running.count("callrouter_degraded_answers_total", reason="deadline") == 0
+
+
+async def test_quotes_and_backslashes_reach_the_channel_intact(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    target = 'Local/"odd\\name"@agents'
+
+    async def handler(_request: AgiRequest) -> RouteDecision:
+        return RouteDecision(RouteKind.LIST, (RouteStep(target, 9),))
+
+    running = await start_server(handler)
+    session = await fake_asterisk(running.port, trace_blocks["a.agi#0"])
+    assert session.variables["ROUTE_TARGET"] == target
+    assert session.variables["ROUTE_CHAIN"] == f"{target}~9"
+
+
+def default_variables(session_vars: dict[str, str]) -> None:
+    assert session_vars == dict(route_variables(DEFAULT))
+
+
+async def test_slow_handler_gets_the_default_route_within_the_deadline(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    cancelled = asyncio.Event()
+
+    async def slow(_request: AgiRequest) -> RouteDecision:
+        try:
+            await asyncio.sleep(5)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+        return DECISIONS[RouteKind.MANAGER]
+
+    running = await start_server(slow, deadline_s=0.05)
+    started = time.perf_counter()
+    session = await fake_asterisk(running.port, trace_blocks["sip/s1.agi#0"])
+    elapsed = time.perf_counter() - started
+    default_variables(session.variables)
+    assert elapsed < 0.5
+    assert cancelled.is_set()
+    assert running.count("callrouter_degraded_answers_total", reason="deadline") == 1
+    assert running.count("callrouter_agi_faults_total", kind="deadline") == 1
+    assert running.count("callrouter_calls_routed_total", kind="default") == 1
+
+
+async def test_failing_handler_gets_the_default_route_and_is_logged(
+    start_server: StartServer, trace_blocks: dict[str, bytes], caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(_request: AgiRequest) -> RouteDecision:
+        raise RuntimeError("database is gone")
+
+    running = await start_server(broken)
+    session = await fake_asterisk(running.port, trace_blocks["sip/s2.agi#0"])
+    default_variables(session.variables)
+    assert running.count("callrouter_degraded_answers_total", reason="handler_error") == 1
+    record = next(r for r in caplog.records if "route handler failed" in r.getMessage())
+    assert record.__dict__["uniqueid"] == "1795876979.24"
+
+
+async def test_unsendable_decision_gets_the_default_route(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    async def bad(_request: AgiRequest) -> RouteDecision:
+        return RouteDecision(RouteKind.MANAGER, (RouteStep("PJSIP/101,20", 20),))
+
+    running = await start_server(bad)
+    session = await fake_asterisk(running.port, trace_blocks["a.agi#0"])
+    default_variables(session.variables)
+    assert running.count("callrouter_degraded_answers_total", reason="handler_error") == 1
+
+
+async def test_unknown_script_still_gets_the_default_route(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    asked: list[AgiRequest] = []
+
+    async def handler(request: AgiRequest) -> RouteDecision:
+        asked.append(request)
+        return DECISIONS[RouteKind.MANAGER]
+
+    running = await start_server(handler)
+    block = trace_blocks["a.agi#0"].replace(b"agi_network_script: route", b"agi_network_script: roue")
+    session = await fake_asterisk(running.port, block)
+    default_variables(session.variables)
+    assert asked == []
+    assert running.count("callrouter_agi_faults_total", kind="unknown_script") == 1
+    assert running.count("callrouter_calls_routed_total", kind="default") == 1
