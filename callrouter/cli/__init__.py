@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from callrouter.cli import db, serve
+from callrouter.cli import db, importer, serve
 
 app = typer.Typer(
     help="callrouter: route every inbound call and never lose a missed one.", no_args_is_help=True
 )
 app.add_typer(db.app, name="db")
 app.command("serve")(serve.serve)
+app.command("import")(importer.import_csv)
 
 
 def main() -> None:

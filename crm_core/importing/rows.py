@@ -1,0 +1,139 @@
+"""Turn one CSV record into a validated, typed row, or into the list of its problems (pure functions)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from crm_core.importing.columns import ROLE_VALUES, STATUS_VALUES
+from crm_core.importing.csv_source import Record, header_key
+from crm_core.importing.report import ErrorCode, RowError
+from crm_core.models.enums import ClientStatus, ManagerRole
+from crm_core.phone_numbers import normalize_number
+
+_NUMBER_SEPARATORS = re.compile(r"[,;\n]")
+_E = TypeVar("_E")
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartyRow:
+    """A counterparty line; ``None`` fields were empty and leave stored values as they are."""
+
+    line: int
+    name: str
+    external_id: str | None
+    tax_id: str | None
+    phones: tuple[str, ...]
+    region: str | None
+    manager_login: str | None
+    status: ClientStatus | None
+    notes: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerRow:
+    """A manager line; ``controller_login`` names another manager (in the file or the database)."""
+
+    line: int
+    login: str
+    name: str
+    extension: str | None
+    dial_target: str | None
+    mobile: str | None
+    email: str | None
+    role: ManagerRole | None
+    controller_login: str | None
+
+
+class _Checker:
+    """Collects the problems of one record while its cells are read."""
+
+    def __init__(self, record: Record) -> None:
+        self.record = record
+        self.problems: list[RowError] = []
+
+    def fail(self, code: ErrorCode, reason: str) -> None:
+        self.problems.append(RowError(self.record.line, code, reason))
+
+    def text(self, column: str, max_len: int, *, required: bool = False) -> str | None:
+        value = " ".join(self.record.get(column).split())
+        if not value:
+            if required:
+                self.fail(ErrorCode.MISSING_VALUE, f"missing {column}")
+            return None
+        if len(value) > max_len:
+            self.fail(ErrorCode.BAD_VALUE, f"{column} longer than {max_len} characters")
+            return None
+        return value
+
+    def choice(self, column: str, values: Mapping[str, _E]) -> _E | None:
+        raw = self.record.get(column)
+        if not raw:
+            return None
+        found = values.get(header_key(raw))
+        if found is None:
+            self.fail(ErrorCode.BAD_VALUE, f"unknown {column} {raw!r}")
+        return found
+
+    def numbers(self, column: str, region: str) -> tuple[str, ...]:
+        found: dict[str, None] = {}
+        for part in _NUMBER_SEPARATORS.split(self.record.get(column)):
+            if not part.strip():
+                continue
+            normalized = normalize_number(part.strip(), region)
+            if normalized.e164 is None:
+                self.fail(ErrorCode.BAD_NUMBER, f"bad number {part.strip()!r}")
+            else:
+                found[normalized.e164] = None
+        return tuple(found)
+
+
+def parse_counterparty(record: Record, region: str) -> CounterpartyRow | list[RowError]:
+    """Validate a counterparty record; numbers become E.164 (duplicates within the cell collapse)."""
+    check = _Checker(record)
+    row = CounterpartyRow(
+        line=record.line,
+        name=check.text("name", 300, required=True) or "",
+        external_id=check.text("external_id", 64),
+        tax_id=_compact(check.text("tax_id", 32)),
+        phones=check.numbers("phones", region),
+        region=check.text("region", 100),
+        manager_login=check.text("manager", 64),
+        status=check.choice("status", STATUS_VALUES),
+        notes=record.get("notes") or None,
+    )
+    if not (row.external_id or row.tax_id or row.phones or check.problems):
+        check.fail(
+            ErrorCode.NO_MATCH_KEY, "no external id, tax id or phone: a re-import could not recognise it"
+        )
+    return check.problems or row
+
+
+def parse_manager(record: Record, region: str) -> ManagerRow | list[RowError]:
+    """Validate a manager record; the mobile number becomes E.164."""
+    check = _Checker(record)
+    mobiles = check.numbers("mobile", region)
+    if len(mobiles) > 1:
+        check.fail(ErrorCode.BAD_VALUE, "more than one mobile number")
+    email = check.text("email", 254)
+    if email and "@" not in email:
+        check.fail(ErrorCode.BAD_VALUE, f"bad email {email!r}")
+    row = ManagerRow(
+        line=record.line,
+        login=check.text("login", 64, required=True) or "",
+        name=check.text("name", 200, required=True) or "",
+        extension=check.text("extension", 32),
+        dial_target=check.text("dial_target", 128),
+        mobile=mobiles[0] if mobiles else None,
+        email=email,
+        role=check.choice("role", ROLE_VALUES),
+        controller_login=check.text("controller", 64),
+    )
+    return check.problems or row
+
+
+def _compact(tax_id: str | None) -> str | None:
+    """Tax ids are compared without inner spaces (``77 01 234567`` is ``7701234567``)."""
+    return tax_id.replace(" ", "") if tax_id else None
