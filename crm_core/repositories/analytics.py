@@ -185,7 +185,7 @@ def answered_calls_per_manager(session: Session, start: datetime, end: datetime)
         )
         .group_by(CallRecord.answered_by_manager_id)
     )
-    return _by_manager(session.execute(stmt).tuples())
+    return _by_manager(session.execute(stmt))
 
 
 def missed_calls_per_manager(
@@ -231,4 +231,4 @@ def deals_won_per_manager(session: Session, start: datetime, end: datetime) -> d
         )
         .group_by(Deal.manager_id)
     )
-    return _by_manager(session.execute(stmt).tuples())
+    return _by_manager(session.execute(stmt))
