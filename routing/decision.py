@@ -31,7 +31,8 @@ class RouteDecision:
 
     ``steps`` is the ordered chain (empty for a rejected call); ``reason`` is a human-readable
     explanation for the dry-run ("why did this call go there?"); ``degraded`` names the source that was
-    down or too slow when the answer had to be given without it.
+    down or too slow when the answer had to be given without it; ``notes`` are the details behind the
+    reason (who was skipped and why).
     """
 
     kind: RouteKind
@@ -43,6 +44,8 @@ class RouteDecision:
     after_hours: bool = False
     degraded: str | None = None
     notes: tuple[str, ...] = field(default=())
+    treatment: str | None = None
+    """For a rejected call: what the dialplan plays (``busy``, ``congestion`` or ``hangup``)."""
 
     @property
     def target(self) -> str | None:

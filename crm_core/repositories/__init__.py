@@ -1,0 +1,1 @@
+"""Queries: one module per area; services call these and never build SQL themselves."""
