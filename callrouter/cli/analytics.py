@@ -1,0 +1,203 @@
+"""``callrouter analytics ...``: client status recompute and the sales reports (docs/analytics.md)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from callrouter.cli.common import load_settings
+from callrouter.wiring import build_container
+from crm_core.analytics.abc_xyz import AbcClass, XyzClass, abc_xyz_report
+from crm_core.analytics.forgotten import DEFAULT_DAYS, forgotten_clients
+from crm_core.analytics.kpi import manager_kpis
+from crm_core.analytics.period import Period
+from crm_core.analytics.rfm import rfm_report
+from crm_core.analytics.status import StatusThresholds, recompute_statuses
+from crm_core.models import utcnow
+from crm_core.repositories.analytics import counterparty_names
+
+app = typer.Typer(
+    help="CRM analytics: client status, ABC/XYZ, RFM, forgotten clients, KPIs.", no_args_is_help=True
+)
+out = Console()
+err = Console(stderr=True)
+
+DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
+Limit = Annotated[int, typer.Option(min=0, help="Rows to list (0: summary only)")]
+
+
+@contextmanager
+def _session() -> Iterator[tuple[Session, str, date]]:
+    """A session, the company timezone and today there; database errors end with exit code 2."""
+    settings = load_settings()
+    container = build_container(settings)
+    today = datetime.now(ZoneInfo(settings.company_timezone)).date()
+    try:
+        with container.sessions() as session:
+            yield session, settings.company_timezone, today
+    except SQLAlchemyError as exc:
+        err.print(f"[red]database error[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    finally:
+        container.close()
+
+
+def _period(start: datetime | None, end: datetime | None, default: Period) -> Period:
+    try:
+        return Period(start.date() if start else default.start, end.date() if end else default.end)
+    except ValueError as exc:
+        err.print(f"[red]bad period[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _full_months_before(today: date, months: int) -> Period:
+    """The ``months`` whole calendar months before the current one."""
+    end = today.replace(day=1) - timedelta(days=1)
+    start = end.replace(day=1)
+    for _ in range(months - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return Period(start, end)
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+@app.command()
+def status(
+    fresh_days: Annotated[int, typer.Option(min=0, help="One-time client stays fresh this many days")] = 90,
+    departed_days: Annotated[
+        int, typer.Option(min=0, help="Regular client departs after this many days")
+    ] = 180,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and report, write nothing")] = False,
+) -> None:
+    """Recompute every client's status from its shipments (run daily)."""
+    thresholds = StatusThresholds(fresh_days=fresh_days, departed_days=departed_days)
+    columns = (TextColumn("updating statuses"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with _session() as (session, _, today), Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("status", total=None)
+        result = recompute_statuses(
+            session,
+            today,
+            utcnow(),
+            thresholds,
+            progress=lambda d, t: progress.update(task, completed=d, total=t),
+        )
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+    table = Table(
+        "from", "to", "clients", title=f"Status changes on {today} ({'dry run' if dry_run else 'saved'})"
+    )
+    for (old, new), count in sorted(result.transitions.items(), key=lambda item: -item[1]):
+        table.add_row(old.value, new.value, str(count))
+    out.print(table)
+    out.print(f"{result.changed} of {result.total} clients changed status")
+
+
+@app.command()
+def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> None:
+    """ABC (revenue share) x XYZ (monthly stability) of clients; default: the last 12 whole months."""
+    with _session() as (session, _, today):
+        period = _period(start, end, _full_months_before(today, 12))
+        rows = abc_xyz_report(session, period)
+    cells: Counter[tuple[AbcClass, XyzClass | None]] = Counter()
+    revenue = dict.fromkeys(AbcClass, Decimal(0))
+    for row in rows:
+        cells[(row.abc, row.xyz)] += 1
+        revenue[row.abc] += row.revenue
+    xyz_columns: list[XyzClass | None] = list(XyzClass) if len(period.months()) >= 2 else [None]
+    matrix = Table(
+        "ABC",
+        *(x.value if x else "clients" for x in xyz_columns),
+        "revenue",
+        title=f"ABC/XYZ {period.start}..{period.end}",
+    )
+    for a in AbcClass:
+        matrix.add_row(a.value, *(str(cells[(a, x)]) for x in xyz_columns), _money(revenue[a]))
+    out.print(matrix)
+    top = Table("client", "revenue", "ABC", "XYZ", "CV", title=f"Top {limit} clients")
+    for row in rows[:limit]:
+        cv = "-" if row.cv is None else f"{row.cv:.2f}"
+        top.add_row(row.name, _money(row.revenue), row.abc.value, row.xyz.value if row.xyz else "-", cv)
+    if limit:
+        out.print(top)
+
+
+@app.command()
+def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> None:
+    """RFM scores (1-5 by quintiles) of clients that bought; default: the last 365 days."""
+    with _session() as (session, _, today):
+        period = _period(start, end, Period.last_days(365, today))
+        scores = rfm_report(session, period)
+        names = counterparty_names(session, [s.counterparty_id for s in scores[:limit]])
+    codes = Table("RFM", "clients", title=f"Most common RFM codes {period.start}..{period.end}")
+    for code, count in Counter(s.code for s in scores).most_common(10):
+        codes.add_row(code, str(count))
+    out.print(codes)
+    if limit:
+        top = Table("client", "RFM", "days since", "orders", "revenue", title=f"Best {limit} clients")
+        for s in scores[:limit]:
+            top.add_row(
+                names[s.counterparty_id], s.code, str(s.recency_days), str(s.frequency), _money(s.monetary)
+            )
+        out.print(top)
+
+
+@app.command()
+def forgotten(
+    days: Annotated[int, typer.Option(min=1, help="Silence window in days")] = DEFAULT_DAYS,
+    limit: Annotated[int, typer.Option(min=0, help="Clients listed per manager")] = 10,
+) -> None:
+    """Clients with no interaction, answered call or shipment in the last DAYS days, per manager."""
+    with _session() as (session, tz, today):
+        groups = forgotten_clients(session, today, tz, days)
+    summary = Table("manager", "forgotten clients", title=f"Forgotten clients ({days} days) on {today}")
+    ordered = sorted(groups.values(), key=len, reverse=True)
+    for clients in ordered:
+        summary.add_row(clients[0].manager_name or "(no manager)", str(len(clients)))
+    out.print(summary)
+    if not limit:
+        return
+    for clients in ordered:
+        table = Table("client", "status", "last touch", title=clients[0].manager_name or "(no manager)")
+        for c in clients[:limit]:
+            table.add_row(c.name, c.status.value, str(c.last_touch or "never"))
+        out.print(table)
+
+
+@app.command()
+def kpi(start: DateOption = None, end: DateOption = None) -> None:
+    """Manager KPIs; default: the current month up to today."""
+    with _session() as (session, tz, today):
+        period = _period(start, end, Period(today.replace(day=1), today))
+        kpis = manager_kpis(session, period, tz)
+    headers = ("manager", "answered", "missed", "called back", "median callback", "revenue", "active", "won")
+    table = Table(*headers, title=f"Manager KPIs {period.start}..{period.end}")
+    for k in kpis:
+        rate = "-" if k.callbacks.rate is None else f"{k.callbacks.rate:.0%}"
+        median = "-" if k.callbacks.median_delay is None else str(k.callbacks.median_delay).split(".")[0]
+        table.add_row(
+            k.name,
+            str(k.calls_answered),
+            str(k.callbacks.missed),
+            rate,
+            median,
+            _money(k.revenue),
+            str(k.active_clients),
+            str(k.deals_won),
+        )
+    out.print(table)
