@@ -31,8 +31,17 @@ from crm_core.repositories.analytics import counterparty_names
 app = typer.Typer(
     help="CRM analytics: client status, ABC/XYZ, RFM, forgotten clients, KPIs.", no_args_is_help=True
 )
-out = Console()
-err = Console(stderr=True)
+
+
+def _print(*renderables: object) -> None:
+    Console().print(*renderables)
+
+
+def _fail(message: str, exc: Exception) -> typer.Exit:
+    """Print ``message: exc`` on stderr and return the exit (code 2) to raise."""
+    Console(stderr=True).print(f"[red]{message}[/red]: {exc}", highlight=False)
+    return typer.Exit(2)
+
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 Limit = Annotated[int, typer.Option(min=0, help="Rows to list (0: summary only)")]
@@ -48,8 +57,7 @@ def _session() -> Iterator[tuple[Session, str, date]]:
         with container.sessions() as session:
             yield session, settings.company_timezone, today
     except SQLAlchemyError as exc:
-        err.print(f"[red]database error[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from exc
+        raise _fail("database error", exc) from exc
     finally:
         container.close()
 
@@ -58,8 +66,7 @@ def _period(start: datetime | None, end: datetime | None, default: Period) -> Pe
     try:
         return Period(start.date() if start else default.start, end.date() if end else default.end)
     except ValueError as exc:
-        err.print(f"[red]bad period[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from exc
+        raise _fail("bad period", exc) from exc
 
 
 def _full_months_before(today: date, months: int) -> Period:
@@ -86,7 +93,10 @@ def status(
     """Recompute every client's status from its shipments (run daily)."""
     thresholds = StatusThresholds(fresh_days=fresh_days, departed_days=departed_days)
     columns = (TextColumn("updating statuses"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with _session() as (session, _, today), Progress(*columns, console=err, transient=True) as progress:
+    with (
+        _session() as (session, _, today),
+        Progress(*columns, console=Console(stderr=True), transient=True) as progress,
+    ):
         task = progress.add_task("status", total=None)
         result = recompute_statuses(
             session,
@@ -104,8 +114,8 @@ def status(
     )
     for (old, new), count in sorted(result.transitions.items(), key=lambda item: -item[1]):
         table.add_row(old.value, new.value, str(count))
-    out.print(table)
-    out.print(f"{result.changed} of {result.total} clients changed status")
+    _print(table)
+    _print(f"{result.changed} of {result.total} clients changed status")
 
 
 @app.command()
@@ -128,13 +138,13 @@ def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> 
     )
     for a in AbcClass:
         matrix.add_row(a.value, *(str(cells[(a, x)]) for x in xyz_columns), _money(revenue[a]))
-    out.print(matrix)
+    _print(matrix)
     top = Table("client", "revenue", "ABC", "XYZ", "CV", title=f"Top {limit} clients")
     for row in rows[:limit]:
         cv = "-" if row.cv is None else f"{row.cv:.2f}"
         top.add_row(row.name, _money(row.revenue), row.abc.value, row.xyz.value if row.xyz else "-", cv)
     if limit:
-        out.print(top)
+        _print(top)
 
 
 @app.command()
@@ -147,14 +157,14 @@ def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> 
     codes = Table("RFM", "clients", title=f"Most common RFM codes {period.start}..{period.end}")
     for code, count in Counter(s.code for s in scores).most_common(10):
         codes.add_row(code, str(count))
-    out.print(codes)
+    _print(codes)
     if limit:
         top = Table("client", "RFM", "days since", "orders", "revenue", title=f"Best {limit} clients")
         for s in scores[:limit]:
             top.add_row(
                 names[s.counterparty_id], s.code, str(s.recency_days), str(s.frequency), _money(s.monetary)
             )
-        out.print(top)
+        _print(top)
 
 
 @app.command()
@@ -169,14 +179,14 @@ def forgotten(
     ordered = sorted(groups.values(), key=len, reverse=True)
     for clients in ordered:
         summary.add_row(clients[0].manager_name or "(no manager)", str(len(clients)))
-    out.print(summary)
+    _print(summary)
     if not limit:
         return
     for clients in ordered:
         table = Table("client", "status", "last touch", title=clients[0].manager_name or "(no manager)")
         for c in clients[:limit]:
             table.add_row(c.name, c.status.value, str(c.last_touch or "never"))
-        out.print(table)
+        _print(table)
 
 
 @app.command()
@@ -200,4 +210,4 @@ def kpi(start: DateOption = None, end: DateOption = None) -> None:
             str(k.active_clients),
             str(k.deals_won),
         )
-    out.print(table)
+    _print(table)
