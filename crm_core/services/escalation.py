@@ -121,6 +121,16 @@ class MissedCallFacts:
 
 
 @dataclass(frozen=True, slots=True)
+class Recipient:
+    """A manager a notification goes to, with the addresses channels need."""
+
+    id: int
+    name: str
+    email: str | None
+    mobile: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedStep:
     """A step this worker fired (its deliveries are to be added in the same transaction)."""
 
@@ -292,6 +302,13 @@ def recipient_facts(session: Session, missed_call: MissedCallFacts, groups: Sequ
         for name, manager_id in pairs:
             members[name] = (*members.get(name, ()), manager_id)
     return RecipientFacts(missed_call.assigned_manager_id, controller_id, tuple(directors), members)
+
+
+def recipients_by_id(session: Session, ids: Sequence[int]) -> list[Recipient]:
+    """The active managers among ``ids``, in the order given."""
+    rows = session.scalars(select(Manager).where(Manager.id.in_(ids), Manager.active.is_(True))).all()
+    by_id = {m.id: Recipient(m.id, m.name, m.email, m.mobile) for m in rows}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 def cancel_remaining(session: Session, missed_call_id: int) -> int:

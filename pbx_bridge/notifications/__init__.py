@@ -1,0 +1,1 @@
+"""Notification channels (email, Twilio SMS/WhatsApp, signed webhook, in-app) and the escalation worker."""
