@@ -7,7 +7,8 @@ action gets ``Invalid/unknown command``. After a successful login it writes the 
 byte, from a cursor shared by all connections (a PBX keeps living while the link is down).
 
 Knobs (plain attributes, change them at any time): ``cut_at`` closes the connection once the cursor reaches
-that message index (once), ``lost_on_cut`` messages are then skipped as if emitted during the outage,
+that message index (once), ``lost_on_cut`` messages are then skipped as if emitted during the outage
+(``stall_on_cut`` also pauses the replay, so the next session's snapshot is taken at the cut),
 ``reject_login``, ``silent`` (a hung link: nothing answered, nothing sent), ``stall()`` / ``resume()`` pause
 the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes.
 
@@ -55,6 +56,7 @@ class AmiStandIn:
         self.position = 0
         self.cut_at: int | None = None
         self.lost_on_cut = 0
+        self.stall_on_cut = False
         self.reject_login = False
         self.silent = False
         self.message_delay = 0.0
@@ -221,6 +223,8 @@ class AmiStandIn:
                 if self.position == self.cut_at:
                     self.cut_at = None
                     self.position += self.lost_on_cut
+                    if self.stall_on_cut:
+                        self.stall()
                     writer.close()
                     return
                 if self.message_delay:

@@ -1,0 +1,59 @@
+"""Configuration and observable state of one AMI link (one PBX)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+# Events call tracking folds into call state (issue 4); everything else is dropped by the reader.
+CALL_TRACKING_EVENTS = frozenset(
+    {
+        "Newchannel", "Newstate", "NewCallerid", "NewConnectedLine", "Newexten", "Rename",
+        "DialBegin", "DialState", "DialEnd", "OriginateResponse",
+        "BridgeCreate", "BridgeEnter", "BridgeLeave", "BridgeDestroy",
+        "HangupRequest", "SoftHangupRequest", "Hangup", "Hold", "Unhold",
+        "BlindTransfer", "AttendedTransfer", "LocalBridge", "VarSet",
+        "QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon",
+        "AgentCalled", "AgentConnect", "AgentComplete", "AgentRingNoAnswer", "AgentDump",
+        "MixMonitorStart", "MixMonitorStop", "Cdr",
+    }
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AmiLinkConfig:
+    """Where and how to reach one PBX's manager interface; all durations in seconds."""
+
+    pbx: str
+    host: str
+    username: str
+    secret: str = field(repr=False)
+    port: int = 5038
+    connect_timeout: float = 5.0
+    action_timeout: float = 5.0
+    ping_interval: float = 10.0
+    ping_timeout: float = 5.0
+    backoff_initial: float = 0.5
+    backoff_max: float = 30.0
+    queue_size: int = 100_000
+    event_mask: str = "call,dialplan,agent,cdr"
+    events: frozenset[str] | None = CALL_TRACKING_EVENTS  # None: hand every event to the sink
+    read_size: int = 256 * 1024
+
+
+@dataclass
+class LinkState:
+    """What ``/ready`` and operators see about one link; updated by the client only."""
+
+    pbx: str
+    connected: bool = False
+    logged_in: bool = False
+    login_failed: bool = False
+    last_error: str | None = None
+    last_event_at: float | None = None  # epoch seconds of the last event read
+    connects: int = 0
+    events_received: int = 0
+    events_handled: int = 0
+    events_dropped: int = 0
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)

@@ -1,0 +1,186 @@
+"""AMI frames (header dicts) -> typed call events. Thin: no business rule, never raises.
+
+Irrelevant events (``VarSet`` of other variables, ``Newexten``, ``DeviceStateChange``, ``Cdr``...) are
+dropped by one dict lookup. A relevant event that lacks what it needs (Linkedid, Uniqueid) or carries a
+malformed value is logged and counted in ``Metrics.ami_faults`` and dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+
+from crm_core.metrics import Metrics
+from routing.call_events import (
+    AgentConnected,
+    CallerIdChanged,
+    CallEvent,
+    ChannelAnswered,
+    ChannelCreated,
+    DialBegan,
+    DialEnded,
+    HungUp,
+    LiveChannel,
+    QueueCallerAbandoned,
+    QueueCallerJoined,
+    RecordingStarted,
+    RouteVariableSet,
+)
+
+log = logging.getLogger(__name__)
+
+_Builder = Callable[[Mapping[str, str], str, str, float], CallEvent | None]
+
+
+def _newchannel(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent:
+    return ChannelCreated(
+        lid, uid, at, m.get("Channel", ""), m.get("Context", ""), m.get("Exten", ""), m.get("CallerIDNum", "")
+    )
+
+
+def _newcallerid(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent:
+    return CallerIdChanged(lid, uid, at, m.get("CallerIDNum", ""))
+
+
+def _newstate(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent | None:
+    up = m.get("ChannelStateDesc") == "Up" or m.get("ChannelState") == "6"
+    return ChannelAnswered(lid, uid, at) if up else None
+
+
+def _dialbegin(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent | None:
+    if not m.get("DestUniqueid"):
+        raise ValueError("DialBegin without DestUniqueid")
+    return DialBegan(
+        lid, uid, at,
+        dest_uniqueid=m["DestUniqueid"],
+        dest_channel=m.get("DestChannel", ""),
+        dial_string=m.get("DialString", ""),
+        context=m.get("Context", ""),
+        exten=m.get("Exten", ""),
+        caller_num=m.get("CallerIDNum", ""),
+        dest_caller_num=m.get("DestCallerIDNum", ""),
+    )  # fmt: skip
+
+
+def _dialend(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent | None:
+    if not m.get("DestUniqueid"):
+        raise ValueError("DialEnd without DestUniqueid")
+    return DialEnded(lid, uid, at, m["DestUniqueid"], m.get("DestChannel", ""), m.get("DialStatus", ""))
+
+
+def _agentconnect(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent:
+    member = m.get("MemberName") or m.get("Interface", "")
+    return AgentConnected(
+        lid, uid, at, m.get("DestUniqueid", ""), m.get("DestChannel", ""), m.get("Queue", ""), member
+    )
+
+
+def _varset(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent | None:
+    name = m.get("Variable", "").lstrip("_")
+    if name.startswith("ROUTE_"):
+        return RouteVariableSet(lid, uid, at, name, m.get("Value", ""))
+    if name == "MIXMONITOR_FILENAME" and m.get("Value"):
+        return RecordingStarted(lid, uid, at, m["Value"])
+    return None
+
+
+def _hangup(m: Mapping[str, str], lid: str, uid: str, at: float) -> CallEvent:
+    return HungUp(lid, uid, at, int(m.get("Cause") or 0))
+
+
+_BUILDERS: dict[str, _Builder] = {
+    "Newchannel": _newchannel,
+    "NewCallerid": _newcallerid,
+    "Newstate": _newstate,
+    "DialBegin": _dialbegin,
+    "DialEnd": _dialend,
+    "AgentConnect": _agentconnect,
+    "QueueCallerJoin": lambda m, lid, uid, at: QueueCallerJoined(lid, uid, at, m.get("Queue", "")),
+    "QueueCallerAbandon": lambda m, lid, uid, at: QueueCallerAbandoned(lid, uid, at, m.get("Queue", "")),
+    "VarSet": _varset,
+    "Hangup": _hangup,
+}
+# DialBegin/DialEnd of an Originate have no calling channel: the PBX ringing the first party, not a dial.
+_NEEDS_CHANNEL = frozenset({"DialBegin", "DialEnd"})
+
+
+class AmiTranslator:
+    """Turn one AMI frame into a call event or ``None``, counting what cannot be used."""
+
+    def __init__(self, metrics: Metrics, clock: Callable[[], float] = time.time) -> None:
+        self._metrics = metrics
+        self._clock = clock
+
+    def fault(self, pbx: str, kind: str, message: Mapping[str, str], detail: str = "") -> None:
+        """Count and log one unusable frame."""
+        self._metrics.ami_faults.labels(pbx=pbx, kind=kind).inc()
+        log.warning(
+            "unusable AMI event %s (%s) %s",
+            message.get("Event"),
+            kind,
+            detail,
+            extra={"linkedid": message.get("Linkedid"), "pbx": pbx},
+        )
+
+    def _time(self, pbx: str, message: Mapping[str, str]) -> float | None:
+        raw = message.get("Timestamp")
+        if raw is None:
+            return self._clock()
+        try:
+            return float(raw)
+        except ValueError:
+            self.fault(pbx, "bad_timestamp", message, raw[:64])
+            return None
+
+    def translate(self, pbx: str, message: Mapping[str, str]) -> CallEvent | None:
+        """The call event ``message`` carries, or ``None`` (irrelevant or unusable)."""
+        name = message.get("Event")
+        builder = _BUILDERS.get(name) if name else None
+        if builder is None:
+            return None
+        if name in _NEEDS_CHANNEL and not message.get("Channel"):
+            return None
+        lid, uid = message.get("Linkedid"), message.get("Uniqueid")
+        if not lid or not uid:
+            self.fault(pbx, "missing_id", message)
+            return None
+        at = self._time(pbx, message)
+        if at is None:
+            return None
+        try:
+            return builder(message, lid, uid, at)
+        except (ValueError, KeyError) as exc:
+            self.fault(pbx, "malformed", message, str(exc)[:200])
+            return None
+
+    def live_channel(self, pbx: str, message: Mapping[str, str]) -> LiveChannel | None:
+        """A ``CoreShowChannel`` entry of the live snapshot, or ``None`` when it cannot be used."""
+        lid, uid = message.get("Linkedid"), message.get("Uniqueid")
+        if not lid or not uid:
+            self.fault(pbx, "missing_id", message)
+            return None
+        state = message.get("ChannelStateDesc") == "Up" or message.get("ChannelState") == "6"
+        return LiveChannel(
+            lid, uid,
+            channel=message.get("Channel", ""),
+            context=message.get("Context", ""),
+            exten=message.get("Exten", ""),
+            caller_num=message.get("CallerIDNum", ""),
+            up=state,
+            bridged=bool(message.get("BridgeId")),
+            duration_s=_duration(message.get("Duration")),
+        )  # fmt: skip
+
+
+def _duration(raw: str | None) -> float | None:
+    """``HH:MM:SS`` (CoreShowChannel ``Duration``) -> seconds; ``None`` when absent or malformed.
+
+    >>> _duration("00:01:05"), _duration("x"), _duration(None)
+    (65.0, None, None)
+    """
+    parts = (raw or "").split(":")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    h, m, s = (int(p) for p in parts)
+    return float(h * 3600 + m * 60 + s)

@@ -1,0 +1,57 @@
+"""A sink that records what the AMI client hands over, and client settings tuned for fast tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pbx_bridge.ami.link import AmiLinkConfig
+
+
+class RecordingSink:
+    """Implements ``AmiEventSink``; ``delay`` makes it slow, ``fail_on`` makes it raise on an event name."""
+
+    def __init__(self, delay: float = 0.0, fail_on: str | None = None) -> None:
+        self.delay, self.fail_on = delay, fail_on
+        self.events: list[dict[str, str]] = []
+        self.snapshots: list[list[dict[str, str]]] = []
+        self.log: list[str] = []  # "event" / "snapshot", in the order they were handled
+
+    async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if message.get("Event") == self.fail_on:
+            raise RuntimeError(f"sink refuses {self.fail_on}")
+        self.events.append(dict(message))
+        self.log.append("event")
+
+    async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
+        self.snapshots.append([dict(c) for c in live_channels])
+        self.log.append("snapshot")
+
+
+def fast_config(port: int, **overrides: Any) -> AmiLinkConfig:
+    """A link to the stand-in with timeouts short enough for tests."""
+    values: dict[str, Any] = {
+        "pbx": "main",
+        "host": "127.0.0.1",
+        "port": port,
+        "username": "bridge",
+        "secret": "bridge-secret",
+        "connect_timeout": 1.0,
+        "action_timeout": 0.5,
+        "ping_interval": 0.1,
+        "ping_timeout": 0.2,
+        "backoff_initial": 0.05,
+        "backoff_max": 0.2,
+    }
+    values.update(overrides)
+    return AmiLinkConfig(**values)
+
+
+async def wait_until(predicate: Any, timeout: float = 3.0) -> None:
+    """Poll ``predicate()`` until true; fail the test after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.005)
