@@ -2,15 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
+
 from fastapi import FastAPI
 
 from callrouter.api import health
+from callrouter.api.errors import install_error_handlers
+from callrouter.api.routes import auth, counterparties, managers
+from callrouter.api.security import LoginRateLimiter
 from callrouter.wiring import Container
+
+DRY_RUN_MODULE = "callrouter.api.routing_dry_run"
+OPENAPI_TAGS = [
+    {"name": "auth", "description": "Password login, access tokens and revocable API tokens"},
+    {"name": "managers", "description": "Staff accounts and roles"},
+    {"name": "counterparties", "description": "Clients, searchable by name, tax id or phone number"},
+]
 
 
 def create_app(container: Container) -> FastAPI:
     """The HTTP API with every router mounted; resources come from ``container``."""
-    app = FastAPI(title="callrouter", version="0.1.0", description="Call routing and missed-call CRM API")
+    app = FastAPI(
+        title="callrouter",
+        version="0.1.0",
+        description="Call routing and missed-call CRM API. Errors always look like "
+        '`{"error": "<stable-id>", "detail": ...}`.',
+        openapi_tags=OPENAPI_TAGS,
+    )
     app.state.container = container
+    app.state.login_limiter = LoginRateLimiter()
+    install_error_handlers(app)
     app.include_router(health.router)
+    for module in (auth, managers, counterparties):
+        app.include_router(module.router)
+    if importlib.util.find_spec(DRY_RUN_MODULE) is not None:  # mounted once the routing work has landed
+        app.include_router(importlib.import_module(DRY_RUN_MODULE).router)
     return app

@@ -1,0 +1,74 @@
+"""Managers: list and read within scope, create (admin), update under allow-lists, passwords."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, status
+
+from callrouter.api.deps import AdminUser, CurrentUser, DbSession
+from callrouter.api.errors import ERROR_RESPONSES
+from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.schemas.common import MAX_ID
+from callrouter.api.schemas.managers import ManagerCreate, ManagerRead, ManagerUpdate, PasswordChange
+from crm_core.models import Manager, ManagerRole
+from crm_core.repositories.scoped import get_visible, scoped
+from crm_core.services import staff
+
+router = APIRouter(prefix="/api/v1/managers", tags=["managers"], responses=ERROR_RESPONSES)
+ManagerId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("", summary="Managers you can see (yourself; a controller's team; everyone for director/admin)")
+def list_managers(
+    user: CurrentUser,
+    session: DbSession,
+    paging: Paging,
+    role: Annotated[ManagerRole | None, Query()] = None,
+    active: Annotated[bool | None, Query()] = None,
+    controller_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+) -> Page[ManagerRead]:
+    stmt = scoped(user.viewer, Manager).order_by(Manager.id)
+    if role is not None:
+        stmt = stmt.where(Manager.role == role)
+    if active is not None:
+        stmt = stmt.where(Manager.active == active)
+    if controller_id is not None:
+        stmt = stmt.where(Manager.controller_id == controller_id)
+    rows, total = paginate(session, stmt, paging)
+    return Page[ManagerRead](
+        items=[ManagerRead.model_validate(r) for r in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, summary="Create a staff account (admin only)")
+def create_manager(body: ManagerCreate, user: AdminUser, session: DbSession) -> ManagerRead:
+    values = body.model_dump(exclude={"password"})
+    return ManagerRead.model_validate(staff.create(session, user.viewer, values, body.password))
+
+
+@router.get("/{manager_id}", summary="One manager")
+def get_manager(manager_id: ManagerId, user: CurrentUser, session: DbSession) -> ManagerRead:
+    return ManagerRead.model_validate(get_visible(session, user.viewer, Manager, manager_id))
+
+
+@router.patch(
+    "/{manager_id}",
+    summary="Update a manager: yourself name/email/mobile; supervisors availability; admin everything",
+)
+def update_manager(
+    manager_id: ManagerId, body: ManagerUpdate, user: CurrentUser, session: DbSession
+) -> ManagerRead:
+    target = get_visible(session, user.viewer, Manager, manager_id)
+    return ManagerRead.model_validate(
+        staff.update(session, user.viewer, target, body.model_dump(exclude_unset=True))
+    )
+
+
+@router.post("/{manager_id}/password", status_code=status.HTTP_204_NO_CONTENT, summary="Set a password")
+def set_password(manager_id: ManagerId, body: PasswordChange, user: CurrentUser, session: DbSession) -> None:
+    target = get_visible(session, user.viewer, Manager, manager_id)
+    staff.set_password(session, user.viewer, target, body.new_password, body.current_password)

@@ -1,0 +1,71 @@
+"""Counterparties (clients)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, StringConstraints
+
+from callrouter.api.schemas.common import Id, LongName, Medium, RawNumber, ReadModel, Text, WriteModel
+from crm_core.models import ClientStatus
+
+TaxId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._:/-]+$")]
+
+_EXAMPLE: dict[str, Any] = {
+    "name": "OOO Romashka",
+    "tax_id": "1655123456",
+    "external_id": "1C-000123",
+    "region": "Tatarstan",
+    "status": "regular",
+    "notes": "Orders every month",
+    "manager_id": 5,
+}
+
+
+class CounterpartyRead(ReadModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _EXAMPLE
+                | {
+                    "id": 42,
+                    "created_at": "2026-11-28T10:00:00Z",
+                    "updated_at": "2026-11-28T10:00:00Z",
+                    "refined_at": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    name: str
+    tax_id: str | None
+    external_id: str | None
+    region: str | None
+    status: ClientStatus
+    notes: str | None
+    manager_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    refined_at: datetime | None
+
+
+class CounterpartyUpdate(WriteModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "regular", "notes": "Called back"}]})
+
+    name: LongName | None = None
+    tax_id: TaxId | None = None
+    external_id: ExternalId | None = None
+    region: Medium | None = None
+    status: ClientStatus | None = None
+    notes: Text | None = None
+    manager_id: Id | None = Field(default=None, description="Personal manager (controller and above)")
+
+
+class CounterpartyCreate(CounterpartyUpdate):
+    model_config = ConfigDict(json_schema_extra={"examples": [_EXAMPLE | {"phones": ["8 (843) 123-45-67"]}]})
+
+    name: LongName
+    phones: list[RawNumber] = Field(default_factory=list, max_length=20, description="Numbers to register")
