@@ -1,0 +1,139 @@
+"""Analytics at distributor scale: 13,000 counterparties with ~500,000 shipments on SQLite and PostgreSQL.
+
+Run: ``.venv/bin/python -m bench.analytics [--backend sqlite|postgres|both]``. Prints seconds per step:
+the first status recompute (every client moves off ``potential``), the steady daily recompute (nothing
+changes), and the ABC/XYZ (12 months), RFM, forgotten-clients and KPI reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.orm import Session
+
+from crm_core.analytics.abc_xyz import abc_xyz_report
+from crm_core.analytics.forgotten import forgotten_clients
+from crm_core.analytics.kpi import manager_kpis
+from crm_core.analytics.period import Period
+from crm_core.analytics.rfm import rfm_report
+from crm_core.analytics.status import recompute_statuses
+from crm_core.db import make_engine
+from crm_core.migrations import upgrade
+from crm_core.models import Counterparty, Manager, Shipment
+
+PG_ADMIN_URL = os.environ.get(
+    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+TODAY = date(2024, 6, 30)
+CHUNK = 10_000
+
+
+@contextmanager
+def sqlite_url() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_url() -> Iterator[str]:
+    name = f"callrouter_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def seed(session: Session, counterparties: int, shipments: int, rng: random.Random) -> None:
+    """Managers, counterparties (a fifth never bought) and shipments skewed towards big clients."""
+    session.execute(insert(Manager), [{"name": f"Manager {i}", "login": f"m{i}"} for i in range(1, 13)])
+    created = datetime(2020, 1, 1, tzinfo=UTC)
+    rows = [
+        {"name": f"Client {i}", "manager_id": 1 + i % 12, "created_at": created}
+        for i in range(counterparties)
+    ]
+    for start in range(0, len(rows), CHUNK):
+        session.execute(insert(Counterparty), rows[start : start + CHUNK])
+    buyers = list(range(1, int(counterparties * 0.8) + 1))
+    weights = [1 / (rank**0.8) for rank in range(1, len(buyers) + 1)]
+    first_day = TODAY - timedelta(days=3 * 365)
+    batch: list[dict[str, Any]] = []
+    for cid in rng.choices(buyers, weights, k=shipments):
+        day = first_day + timedelta(days=rng.randrange(3 * 365 + 1))
+        amount = Decimal(rng.randrange(1_000, 500_000)) / 100
+        batch.append(
+            {"counterparty_id": cid, "shipped_on": day, "product": "p", "quantity": 1, "amount": amount}
+        )
+        if len(batch) == CHUNK:
+            session.execute(insert(Shipment), batch)
+            batch = []
+    if batch:
+        session.execute(insert(Shipment), batch)
+    session.commit()
+
+
+def timed(label: str, step: Callable[[], object]) -> None:
+    started = time.perf_counter()
+    outcome = step()
+    print(f"  {label:<38} {time.perf_counter() - started:8.2f} s   {outcome}")
+
+
+def run(backend: str, url: str, counterparties: int, shipments: int) -> None:
+    upgrade(url)
+    engine = make_engine(url)
+    now = datetime.combine(TODAY, datetime.min.time(), UTC)
+    year = Period(date(2023, 7, 1), TODAY)
+    with Session(engine) as session:
+        started = time.perf_counter()
+        seed(session, counterparties, shipments, random.Random(42))
+        print(f"{backend}: {counterparties} counterparties, {shipments} shipments")
+        print(f"  {'seed (not part of the figures)':<38} {time.perf_counter() - started:8.2f} s")
+
+        def recompute() -> str:
+            result = recompute_statuses(session, TODAY, now)
+            session.commit()
+            return f"{result.changed} of {result.total} changed"
+
+        timed("status recompute, first run", recompute)
+        timed("status recompute, daily (no change)", recompute)
+        timed("ABC/XYZ, 12 months", lambda: f"{len(abc_xyz_report(session, year))} clients")
+        timed("RFM, 12 months", lambda: f"{len(rfm_report(session, year))} clients")
+        timed(
+            "forgotten clients, 90 days",
+            lambda: f"{sum(map(len, forgotten_clients(session, TODAY, 'UTC').values()))} clients",
+        )
+        timed("manager KPIs, 12 months", lambda: f"{len(manager_kpis(session, year, 'UTC'))} managers")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--counterparties", type=int, default=13_000)
+    parser.add_argument("--shipments", type=int, default=500_000)
+    args = parser.parse_args()
+    backends = {"sqlite": sqlite_url, "postgres": postgres_url}
+    for name, make_url in backends.items():
+        if args.backend in (name, "both"):
+            with make_url() as url:
+                run(name, url, args.counterparties, args.shipments)
+
+
+if __name__ == "__main__":
+    main()
