@@ -1,11 +1,12 @@
 """The FastAGI server: Asterisk asks ``agi://host:4573/route`` where a call goes and always gets an answer.
 
-Our own small server on asyncio streams rather than panoramisk 1.4's ``fast_agi.Application``: that
-handler loops on ``readline()`` until it sees the blank line, and a connection closed before any request
-(a TCP health probe) makes ``readline()`` return ``b""`` forever, so the handler spins without yielding
-and freezes the event loop. It also has no header deadline, no line limit, no deadline on the route
-handler and no timeout on Asterisk's replies, and it calls handlers in a way only ``async def`` survives
-on Python 3.11+. Here every wait is bounded and every session ends in one of: routed, probe, fault.
+Our own small server on asyncio streams rather than panoramisk 1.4's ``fast_agi.Application``: its
+handler collects the request with ``while b"\\n\\n" not in buffer: buffer += await reader.read(...)``, so a
+connection closed before any request (a TCP health probe) makes ``read()`` return ``b""`` forever and the
+loop spins without suspending, freezing the event loop. It also has no header deadline, no size limit, no
+deadline on the route handler and no timeout on Asterisk's replies, and it wraps plain ``def`` handlers with
+``asyncio.coroutine``, gone in Python 3.11. Here every wait and every buffer is bounded, and every session
+ends as routed, probe or fault.
 
 A session: read the ``agi_*`` block (header deadline, line and count limits), ask the handler within
 *our* deadline (Asterisk would wait forever), fall back to the default route on timeout or error,
