@@ -39,8 +39,8 @@ class _FileClaims:
     numbers: dict[str, int] = field(default_factory=dict)
     targets: dict[int, int] = field(default_factory=dict)
 
-    def conflicts(self, row: CounterpartyRow, target: StoredCounterparty | None) -> list[RowError]:
-        """Keys or numbers an earlier line took, else the stored counterparty an earlier line updated."""
+    def conflicts(self, row: CounterpartyRow) -> list[RowError]:
+        """Keys or numbers an earlier line of the file took."""
         found = []
         for label, value, taken in (
             ("external id", row.external_id, self.external_ids),
@@ -49,9 +49,14 @@ class _FileClaims:
             if value and value in taken:
                 found.append(f"{label} {value} already on line {taken[value]}")
         found += [f"number {n} already on line {self.numbers[n]}" for n in row.phones if n in self.numbers]
-        if not found and target is not None and target.id in self.targets:
-            found.append(f"counterparty {target.name!r} already updated on line {self.targets[target.id]}")
         return [RowError(row.line, ErrorCode.DUPLICATE_IN_FILE, reason) for reason in found]
+
+    def target_taken(self, row: CounterpartyRow, target: StoredCounterparty | None) -> list[RowError]:
+        """The stored counterparty this row matched was already matched by an earlier line."""
+        if target is None or target.id not in self.targets:
+            return []
+        reason = f"counterparty {target.name!r} already updated on line {self.targets[target.id]}"
+        return [RowError(row.line, ErrorCode.DUPLICATE_IN_FILE, reason)]
 
     def claim(self, row: CounterpartyRow, target: StoredCounterparty | None) -> None:
         if target is not None:
@@ -128,7 +133,7 @@ def _import_batch(
     writes = _Writes()
     for row in rows:
         target = _match(row, state)
-        problems = claims.conflicts(row, target) or _conflicts(row, target, state)
+        problems = claims.conflicts(row) or _conflicts(row, target, state) or claims.target_taken(row, target)
         if row.manager_login and row.manager_login not in managers:
             reason = f"unknown manager login {row.manager_login!r}"
             problems.append(RowError(row.line, ErrorCode.UNKNOWN_MANAGER, reason))

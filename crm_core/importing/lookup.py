@@ -88,8 +88,10 @@ def load_state(
         conditions.append(Counterparty.tax_id.in_(tax))
     if owner_ids := {o.counterparty_id for o in owners.values() if o.counterparty_id is not None}:
         conditions.append(Counterparty.id.in_(owner_ids))
-    query = select(*_STORED_COLUMNS).where(or_(*conditions))
-    stored = [StoredCounterparty(*row) for row in session.execute(query)] if conditions else []
+    stored = []
+    if conditions:
+        query = select(*_STORED_COLUMNS).where(or_(*conditions))
+        stored = [StoredCounterparty(*row) for row in session.execute(query)]
     return StoredState(
         by_external_id={c.external_id: c for c in stored if c.external_id},
         by_tax_id={c.tax_id: c for c in stored if c.tax_id},

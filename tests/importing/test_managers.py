@@ -1,0 +1,53 @@
+"""Manager import: create by login, link controllers (also defined later in the file), idempotence."""
+
+# ruff: noqa: RUF001  (Cyrillic test data is intended)
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.importing import MANAGER_COLUMNS, ErrorCode, ImportReport, import_managers, read_csv
+from crm_core.models.enums import ManagerRole
+from crm_core.models.people import Manager
+
+pytestmark = pytest.mark.usefixtures("db_url")
+
+FILE = """Логин;ФИО;Внутренний номер;Мобильный;Роль;Руководитель
+ivanov;Иван Иванов;101;8 900 123-45-67;менеджер;petrov
+petrov;Пётр Петров;102;;контролёр;
+ghost;Призрак;103;;;nobody
+shadow;Тень;104;;;ghost
+ivanov;Снова Иван;105;;;
+self;Сам себе;106;;;self
+"""
+
+
+def run(session: Session, text: str = FILE) -> ImportReport:
+    return import_managers(session, read_csv(text.encode(), MANAGER_COLUMNS), region="RU")
+
+
+def test_managers_are_created_and_linked_to_their_controller(session: Session) -> None:
+    report = run(session)
+    assert sorted((e.line, e.code, e.reason) for e in report.errors) == [
+        (4, ErrorCode.UNKNOWN_MANAGER, "unknown controller login 'nobody'"),
+        (5, ErrorCode.UNKNOWN_MANAGER, "unknown controller login 'ghost'"),
+        (6, ErrorCode.DUPLICATE_IN_FILE, "login ivanov already on line 2"),
+        (7, ErrorCode.BAD_VALUE, "a manager cannot be their own controller"),
+    ]
+    managers = {m.login: m for m in session.scalars(select(Manager))}
+    assert sorted(managers) == ["ivanov", "petrov"]
+    ivanov = managers["ivanov"]
+    assert (ivanov.mobile, ivanov.extension, ivanov.role) == ("+79001234567", "101", ManagerRole.MANAGER)
+    assert (ivanov.controller_id, managers["petrov"].role) == (managers["petrov"].id, ManagerRole.CONTROLLER)
+
+
+def test_reimport_is_unchanged_and_a_changed_field_updates(session: Session) -> None:
+    run(session)
+    again = run(session)
+    assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 2, 4)
+    changed = run(session, "login,name,extension\nivanov,Иван Иванов,201\nsidorov,Сидор,301\n")
+    assert (changed.created, changed.updated, changed.unchanged) == (1, 1, 0)
+    ivanov = session.scalars(select(Manager).where(Manager.login == "ivanov")).one()
+    assert (ivanov.extension, ivanov.controller_id is not None) == ("201", True)
