@@ -51,6 +51,19 @@ class AgiRequest:
         return self.get("uniqueid")
 
     @property
+    def linkedid(self) -> str:
+        """The call's Linkedid: the dialplan passes ``${CHANNEL(linkedid)}`` as the first AGI argument.
+
+        Without it, the channel's own uniqueid (the Linkedid of a PJSIP trunk channel that starts a call).
+
+        >>> AgiRequest({"uniqueid": "1795876970.22", "arg_1": "1795876970.21"}).linkedid
+        '1795876970.21'
+        >>> AgiRequest({"uniqueid": "1795876970.22"}).linkedid
+        '1795876970.22'
+        """
+        return self.get("arg_1") or self.uniqueid
+
+    @property
     def withheld(self) -> bool:
         """True when the caller hid the number (presentation restricted/unavailable) or sent none.
 

@@ -217,7 +217,7 @@ class FastAgiServer:
 def _call_fields(request: AgiRequest | None) -> dict[str, str]:
     if request is None:
         return {}
-    return {"uniqueid": request.uniqueid, "channel": request.get("channel")}
+    return {"linkedid": request.linkedid, "uniqueid": request.uniqueid, "channel": request.get("channel")}
 
 
 def _peer(writer: asyncio.StreamWriter) -> str:

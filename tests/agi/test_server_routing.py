@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime
 
 import pytest
 from fake_asterisk import DEFAULT, StartServer, fake_asterisk
 
+from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.protocol import AgiRequest
 from pbx_bridge.agi.variables import VARIABLE_NAMES, route_variables
 from routing.decision import RouteDecision, RouteKind, RouteStep
@@ -162,3 +164,44 @@ async def test_unknown_script_still_gets_the_default_route(
     assert asked == []
     assert running.count("callrouter_agi_faults_total", kind="unknown_script") == 1
     assert running.count("callrouter_calls_routed_total", kind="default") == 1
+
+
+async def test_routing_handler_asks_with_caller_did_and_linkedid(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    asked: list[tuple[str | None, str | None, str | None]] = []
+
+    class Decider:
+        async def decide(
+            self,
+            caller: str | None,
+            dialed: str | None = None,
+            at: datetime | None = None,
+            *,
+            linkedid: str | None = None,
+        ) -> RouteDecision:
+            asked.append((caller, dialed, linkedid))
+            return DECISIONS[RouteKind.UNKNOWN if caller is None else RouteKind.MANAGER]
+
+    running = await start_server(routing_handler(Decider()))
+    with_arg = trace_blocks["a.agi#0"].replace(b"\n\n", b"\nagi_arg_1: 1795875455.438\n\n")
+    kinds = [
+        (await fake_asterisk(running.port, block)).variables["ROUTE_KIND"]
+        for block in (with_arg, trace_blocks["m.agi#0"], trace_blocks["sip/s1.agi#0"])
+    ]
+    assert asked == [
+        ("+79001234567", "+74951234567", "1795875455.438"),
+        (None, "+74951234567", "1795876063.705"),
+        ("+79001234511", "+74951234567", "1795876970.22"),
+    ]
+    assert kinds == ["manager", "unknown", "manager"]
+
+
+async def test_default_handler_answers_its_decision(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    running = await start_server(default_handler(default_decision("PJSIP/reception", 25)))
+    session = await fake_asterisk(running.port, trace_blocks["sip/s2.agi#0"])
+    assert session.variables["ROUTE_KIND"] == "default"
+    assert session.variables["ROUTE_CHAIN"] == "PJSIP/reception~25"
+    assert running.count("callrouter_degraded_answers_total", reason="deadline") == 0

@@ -74,7 +74,7 @@ def inbound() -> Extension:
 def test_dialplan_asks_the_route_script_on_the_configured_port(inbound: Extension) -> None:
     agi = [p.data for p in inbound.priorities if p.app == "AGI"]
     _, port = split_bind(Settings.model_fields["agi_bind"].default)
-    assert agi == [f"agi://127.0.0.1:{port}/{ROUTE_SCRIPT}"]
+    assert agi == [f"agi://127.0.0.1:{port}/{ROUTE_SCRIPT},${{CHANNEL(linkedid)}}"]
 
 
 def test_dialplan_uses_exactly_the_variables_the_server_sets(inbound: Extension) -> None:
