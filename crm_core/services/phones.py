@@ -13,13 +13,14 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from crm_core.models import ContactPerson, Counterparty, Manager, NumberList, PhoneNumber
+from crm_core.models import ContactPerson, Counterparty, Manager, ManagerRole, NumberList, PhoneNumber
 from crm_core.models.phones import OWNER_COLUMNS
 from crm_core.phone_numbers import normalize_number
 from crm_core.repositories.scoped import Viewer, get_visible, scoped
 from crm_core.services import audit
 from crm_core.services.errors import Conflict, InvalidInput, PermissionDenied
 
+LIST_KEEPERS = frozenset({ManagerRole.CONTROLLER, ManagerRole.DIRECTOR, ManagerRole.ADMIN})
 OWNER_MODELS: Mapping[str, type[Any]] = {
     "counterparty_id": Counterparty,
     "contact_person_id": ContactPerson,
@@ -79,6 +80,7 @@ def assign(
             )
         if visible is None:
             raise PermissionDenied("reassign-forbidden", {"e164": e164, "reason": "owner not in your scope"})
+        ensure_may_change(viewer, phone)
         for name in OWNER_COLUMNS:
             setattr(phone, name, owner.get(name))
     if label is not None:
@@ -95,8 +97,17 @@ def _owner_in(snap: Mapping[str, Any]) -> dict[str, int]:
     return {name: snap[name] for name in OWNER_COLUMNS if snap.get(name) is not None}
 
 
+def ensure_may_change(viewer: Viewer, phone: PhoneNumber) -> None:
+    """Every role may add to a list; taking a number off a list needs a controller or above."""
+    if phone.number_list_id is not None and viewer.role not in LIST_KEEPERS:
+        raise PermissionDenied(
+            "forbidden-role", "only a controller, director or admin takes numbers off a list"
+        )
+
+
 def remove(session: Session, viewer: Viewer, phone: PhoneNumber) -> str:
     """Delete a number the viewer can see; returns its E.164 for cache invalidation."""
+    ensure_may_change(viewer, phone)
     before = audit.snapshot(phone)
     session.delete(phone)
     session.flush()

@@ -32,6 +32,7 @@ Email = Annotated[
     str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_storable)
 ]
 Target = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_storable)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._:/-]+$")]
 RawNumber = Annotated[
     str,
     StringConstraints(min_length=1, max_length=64),

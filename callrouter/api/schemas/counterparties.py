@@ -7,11 +7,19 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from callrouter.api.schemas.common import Id, LongName, Medium, RawNumber, ReadModel, Text, WriteModel
+from callrouter.api.schemas.common import (
+    ExternalId,
+    Id,
+    LongName,
+    Medium,
+    RawNumber,
+    ReadModel,
+    Text,
+    WriteModel,
+)
 from crm_core.models import ClientStatus
 
 TaxId = Annotated[str, StringConstraints(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z-]+$")]
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._:/-]+$")]
 
 _EXAMPLE: dict[str, Any] = {
     "name": "OOO Romashka",
