@@ -86,6 +86,8 @@ def seed(session: Session, counterparties: int, shipments: int, rng: random.Rand
     if batch:
         session.execute(insert(Shipment), batch)
     session.commit()
+    session.execute(text("ANALYZE"))  # planner statistics, as autovacuum would have them in production
+    session.commit()
 
 
 def timed(label: str, step: Callable[[], object]) -> None:

@@ -10,10 +10,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, exists, extract, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Subquery, extract, func, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_core.analytics.period import Period
 from crm_core.models import (
@@ -134,35 +134,56 @@ class UntouchedCounterparty:
     last_shipped_on: date | None
 
 
+def _last_per_counterparty(
+    owner: InstrumentedAttribute[Any], column: InstrumentedAttribute[Any], *where: ColumnElement[bool]
+) -> Subquery:
+    """``(counterparty_id, last)``: the latest ``column`` per counterparty, one grouped pass over the table.
+
+    A grouped subquery rather than a correlated ``max()``: PostgreSQL may answer the correlated form by
+    walking the whole date index backwards for every client that never bought.
+    """
+    return (
+        select(owner.label("cp"), func.max(column).label("last"))
+        .where(owner.is_not(None), *where)
+        .group_by(owner)
+        .subquery()
+    )
+
+
 def untouched_counterparties(
     session: Session, since: datetime, since_day: date
 ) -> list[UntouchedCounterparty]:
     """Counterparties created before ``since`` with no interaction or answered call at or after ``since``
     and no shipment on or after ``since_day``, ordered by manager then name."""
-    cp = Counterparty.id
-    answered = and_(CallRecord.counterparty_id == cp, CallRecord.disposition == CallDisposition.ANSWERED)
-    last_interaction = select(func.max(Interaction.occurred_at)).where(Interaction.counterparty_id == cp)
-    last_call = select(func.max(CallRecord.started_at)).where(answered)
-    last_shipment = select(func.max(Shipment.shipped_on)).where(Shipment.counterparty_id == cp)
+    touch = _last_per_counterparty(Interaction.counterparty_id, Interaction.occurred_at)
+    call = _last_per_counterparty(
+        CallRecord.counterparty_id,
+        CallRecord.started_at,
+        CallRecord.disposition == CallDisposition.ANSWERED,
+    )
+    ship = _last_per_counterparty(Shipment.counterparty_id, Shipment.shipped_on)
     stmt = (
         select(
-            cp,
+            Counterparty.id,
             Counterparty.name,
             Counterparty.status,
             Counterparty.manager_id,
             Manager.name,
-            last_interaction.scalar_subquery(),
-            last_call.scalar_subquery(),
-            last_shipment.scalar_subquery(),
+            touch.c.last,
+            call.c.last,
+            ship.c.last,
         )
         .outerjoin(Manager, Manager.id == Counterparty.manager_id)
+        .outerjoin(touch, touch.c.cp == Counterparty.id)
+        .outerjoin(call, call.c.cp == Counterparty.id)
+        .outerjoin(ship, ship.c.cp == Counterparty.id)
         .where(
             Counterparty.created_at < since,
-            ~exists().where(Interaction.counterparty_id == cp, Interaction.occurred_at >= since),
-            ~exists().where(answered, CallRecord.started_at >= since),
-            ~exists().where(Shipment.counterparty_id == cp, Shipment.shipped_on >= since_day),
+            or_(touch.c.last.is_(None), touch.c.last < since),
+            or_(call.c.last.is_(None), call.c.last < since),
+            or_(ship.c.last.is_(None), ship.c.last < since_day),
         )
-        .order_by(Counterparty.manager_id, Counterparty.name, cp)
+        .order_by(Counterparty.manager_id, Counterparty.name, Counterparty.id)
     )
     return [UntouchedCounterparty(*row) for row in session.execute(stmt)]
 
