@@ -46,6 +46,8 @@ class Settings(BaseSettings):
 
     agi_bind: str = "127.0.0.1:4573"
     agi_deadline_ms: int = Field(default=300, ge=10, le=10_000)
+    default_route: str = "PJSIP/reception"  # dialed when no routing data can be read at all
+    default_route_timeout_s: int = Field(default=30, ge=1, le=600)
 
     default_region: str = Field(default="RU", min_length=2, max_length=2)
     company_timezone: str = "Europe/Moscow"

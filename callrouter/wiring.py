@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.settings import Settings
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
+from routing.decision import RouteStep
+from routing.service import RoutingOptions, RoutingService
 
 
 @dataclass
@@ -20,6 +26,8 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     metrics: Metrics = field(default_factory=Metrics)
+    routing: RoutingService | None = None
+    redis: Redis | None = None
 
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""
@@ -30,11 +38,46 @@ class Container:
             return False
         return True
 
+    async def redis_ok(self) -> bool:
+        """True when Redis answers (or none is configured: the embedded default)."""
+        return await self.routing.redis_ok() if self.routing is not None else True
+
+    async def aclose(self) -> None:
+        """Stop the routing service and close Redis; call before :meth:`close`."""
+        if self.routing is not None:
+            await self.routing.stop()
+        if self.redis is not None:
+            await self.redis.aclose()
+
     def close(self) -> None:
         self.engine.dispose()
+
+
+def routing_options(settings: Settings) -> RoutingOptions:
+    """The routing service's options from settings."""
+    return RoutingOptions(
+        deadline_s=settings.agi_deadline_ms / 1000,
+        region=settings.default_region,
+        timezone=ZoneInfo(settings.company_timezone),
+        default_route=RouteStep(settings.default_route, settings.default_route_timeout_s),
+        key_prefix=settings.redis_key_prefix,
+    )
+
+
+def build_redis(url: str, timeout_s: float) -> Redis:
+    """An asyncio Redis client that fails fast (no retries: the routing service falls back instead)."""
+    return Redis.from_url(
+        url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s, retry=Retry(NoBackoff(), 0)
+    )
 
 
 def build_container(settings: Settings) -> Container:
     """Create the process's resources from ``settings``."""
     engine = make_engine(settings.database_url)
-    return Container(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    sessions = make_session_factory(engine)
+    metrics = Metrics()
+    redis = build_redis(settings.redis_url, settings.agi_deadline_ms / 1000) if settings.redis_url else None
+    routing = RoutingService(sessions, metrics, routing_options(settings), redis)
+    return Container(
+        settings=settings, engine=engine, sessions=sessions, metrics=metrics, routing=routing, redis=redis
+    )
