@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from callrouter.api import health
 from callrouter.api.errors import install_error_handlers
-from callrouter.api.routes import auth, counterparties, managers, number_lists, phones, records
+from callrouter.api.routes import auth, calls, counterparties, managers, number_lists, phones, records
 from callrouter.api.security import LoginRateLimiter
 from callrouter.wiring import Container
 
@@ -34,7 +34,14 @@ def create_app(container: Container) -> FastAPI:
     app.state.login_limiter = LoginRateLimiter()
     install_error_handlers(app)
     app.include_router(health.router)
-    routers = (auth.router, managers.router, counterparties.router, phones.router, number_lists.router)
+    routers = (
+        auth.router,
+        managers.router,
+        counterparties.router,
+        phones.router,
+        number_lists.router,
+        calls.router,
+    )
     for router in (*routers, *records.routers):
         app.include_router(router)
     if importlib.util.find_spec(DRY_RUN_MODULE) is not None:  # mounted once the routing work has landed

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select, true
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from crm_core.models import (
     CallRecord,
@@ -86,8 +86,9 @@ def _visibility(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
     if model is MissedCall:
         return or_(managed_by(viewer, MissedCall.assigned_manager_id), MissedCall.counterparty_id.in_(cps))
     if model is CallRecord:
+        missed = aliased(MissedCall)
         missed_mine = exists().where(
-            MissedCall.call_record_id == CallRecord.id, managed_by(viewer, MissedCall.assigned_manager_id)
+            missed.call_record_id == CallRecord.id, managed_by(viewer, missed.assigned_manager_id)
         )
         return or_(
             managed_by(viewer, CallRecord.answered_by_manager_id),

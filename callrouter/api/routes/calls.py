@@ -1,0 +1,198 @@
+"""Call records, missed calls (filters, acknowledge/close), recordings and the number-capture report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path as FilePath
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse
+
+from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
+from callrouter.api.errors import ERROR_RESPONSES
+from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.schemas.calls import (
+    CallRead,
+    CaptureReport,
+    ManagerCapture,
+    MissedCallRead,
+    MissedCallResolution,
+    Month,
+    RegisterNumber,
+    RegisterResult,
+    UnregisteredNumber,
+)
+from callrouter.api.schemas.common import MAX_ID
+from crm_core.models import CallDisposition, CallRecord, MissedCall, MissedReason, MissedStatus
+from crm_core.repositories.scoped import get_visible, scoped
+from crm_core.services import missed_resolution, number_capture
+from crm_core.services.errors import NotFound
+
+router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
+ManagerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Since = Annotated[datetime | None, Query(description="From this moment (inclusive, ISO 8601 with offset)")]
+Until = Annotated[datetime | None, Query(description="Before this moment (exclusive)")]
+AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".gsm", ".ogg", ".wav49"})
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@router.get("/calls", tags=["calls"], summary="Call records you can see, by manager, period and status")
+def list_calls(
+    user: CurrentUser,
+    session: DbSession,
+    paging: Paging,
+    manager_id: ManagerFilter = None,
+    counterparty_id: ManagerFilter = None,
+    since: Since = None,
+    until: Until = None,
+    disposition: Annotated[CallDisposition | None, Query()] = None,
+    unregistered: Annotated[bool | None, Query(description="Only calls from unregistered numbers")] = None,
+) -> Page[CallRead]:
+    stmt = scoped(user.viewer, CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+    for value, condition in (
+        (manager_id, lambda: CallRecord.answered_by_manager_id == manager_id),
+        (counterparty_id, lambda: CallRecord.counterparty_id == counterparty_id),
+        (since, lambda: CallRecord.started_at >= _aware(since)),
+        (until, lambda: CallRecord.started_at < _aware(until)),
+        (disposition, lambda: CallRecord.disposition == disposition),
+        (unregistered, lambda: CallRecord.unregistered_number == unregistered),
+    ):
+        if value is not None:
+            stmt = stmt.where(condition())
+    rows, total = paginate(session, stmt, paging)
+    return Page[CallRead](
+        items=[CallRead.model_validate(r) for r in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.get("/calls/{call_id}", tags=["calls"], summary="One call record")
+def get_call(call_id: ItemId, user: CurrentUser, session: DbSession) -> CallRead:
+    return CallRead.model_validate(get_visible(session, user.viewer, CallRecord, call_id))
+
+
+@router.get(
+    "/calls/{call_id}/recording",
+    tags=["calls"],
+    summary="Listen to the call's recording",
+    response_class=FileResponse,
+    responses={200: {"content": {"audio/wav": {}, "audio/mpeg": {}}, "description": "The recording"}},
+)
+def get_recording(call_id: ItemId, user: CurrentUser, session: DbSession) -> FileResponse:
+    call = get_visible(session, user.viewer, CallRecord, call_id)
+    path = FilePath(call.recording_file) if call.recording_file else None
+    if path is None or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
+        raise NotFound("no-recording", {"id": call_id})
+    return FileResponse(path)
+
+
+@router.get(
+    "/missed-calls", tags=["missed calls"], summary="Missed calls by manager, period, status and reason"
+)
+def list_missed(
+    user: CurrentUser,
+    session: DbSession,
+    paging: Paging,
+    manager_id: ManagerFilter = None,
+    since: Since = None,
+    until: Until = None,
+    status: Annotated[MissedStatus | None, Query()] = None,
+    reason: Annotated[MissedReason | None, Query()] = None,
+) -> Page[MissedCallRead]:
+    stmt = scoped(user.viewer, MissedCall).order_by(MissedCall.created_at.desc(), MissedCall.id.desc())
+    for value, condition in (
+        (manager_id, lambda: MissedCall.assigned_manager_id == manager_id),
+        (since, lambda: MissedCall.created_at >= _aware(since)),
+        (until, lambda: MissedCall.created_at < _aware(until)),
+        (status, lambda: MissedCall.status == status),
+        (reason, lambda: MissedCall.reason == reason),
+    ):
+        if value is not None:
+            stmt = stmt.where(condition())
+    rows, total = paginate(session, stmt, paging)
+    return Page[MissedCallRead](
+        items=[MissedCallRead.model_validate(r) for r in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )
+
+
+@router.get("/missed-calls/{missed_id}", tags=["missed calls"], summary="One missed call")
+def get_missed(missed_id: ItemId, user: CurrentUser, session: DbSession) -> MissedCallRead:
+    return MissedCallRead.model_validate(get_visible(session, user.viewer, MissedCall, missed_id))
+
+
+@router.post(
+    "/missed-calls/{missed_id}/resolution",
+    tags=["missed calls"],
+    summary="Acknowledge or close, with a comment",
+)
+def resolve_missed(
+    missed_id: ItemId, body: MissedCallResolution, user: CurrentUser, session: DbSession
+) -> MissedCallRead:
+    missed = get_visible(session, user.viewer, MissedCall, missed_id)
+    return MissedCallRead.model_validate(
+        missed_resolution.resolve(session, user.viewer, missed, body.action, body.comment)
+    )
+
+
+def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
+    year, number = (int(part) for part in month.split("-"))
+    zone = ZoneInfo(timezone)
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+@router.get(
+    "/reports/unregistered-numbers",
+    tags=["number capture"],
+    summary="Numbers that called this month but are in no card or list, per manager, with their calls",
+)
+def capture_report(
+    request: Request,
+    month: Annotated[Month, Query()],
+    user: CurrentUser,
+    session: DbSession,
+    manager_id: ManagerFilter = None,
+) -> CaptureReport:
+    start, end = _month_bounds(month, container_of(request).settings.company_timezone)
+    report = number_capture.unregistered_calls(session, user.viewer, start, end, manager_id)
+    return CaptureReport(
+        month=month,
+        managers=[
+            ManagerCapture(
+                manager_id=manager,
+                numbers=[
+                    UnregisteredNumber(number=number, calls=[CallRead.model_validate(c) for c in calls])
+                    for number, calls in numbers.items()
+                ],
+            )
+            for manager, numbers in sorted(report.items(), key=lambda item: (item[0] is None, item[0] or 0))
+        ],
+    )
+
+
+@router.post(
+    "/reports/unregistered-numbers/register",
+    tags=["number capture"],
+    summary="Register a reported number to a counterparty, contact or list in one call",
+)
+def register_number(
+    request: Request, body: RegisterNumber, user: CurrentUser, session: DbSession, after: Invalidations
+) -> RegisterResult:
+    region = container_of(request).settings.default_region
+    phone, linked = number_capture.register(
+        session, user.viewer, body.number, body.owner(), region, body.note
+    )
+    after.invalidate_numbers([phone.e164])
+    return RegisterResult(phone_id=phone.id, e164=phone.e164, calls_linked=linked)

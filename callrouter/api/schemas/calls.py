@@ -1,0 +1,177 @@
+"""Call records, missed calls and the monthly total-number-capture report."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import ConfigDict, Field, computed_field
+
+from callrouter.api.schemas.common import Note, RawNumber, ReadModel, Text, WriteModel
+from callrouter.api.schemas.phones import PhoneOwner
+from crm_core.models import CallDirection, CallDisposition, MissedReason, MissedStatus
+
+Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+
+
+_CALL_EXAMPLE: dict[str, Any] = {
+    "id": 17,
+    "linkedid": "1795875455.438",
+    "direction": "inbound",
+    "caller_number": "+78431234567",
+    "callee_number": "+78432000000",
+    "started_at": "2026-11-28T10:00:00Z",
+    "answered_at": "2026-11-28T10:00:09Z",
+    "ended_at": "2026-11-28T10:03:00Z",
+    "ring_seconds": 9.0,
+    "talk_seconds": 171.0,
+    "disposition": "answered",
+    "answered_by_manager_id": 5,
+    "route_kind": "personal_manager",
+    "counterparty_id": 42,
+    "unregistered_number": False,
+    "has_recording": True,
+    "recording_url": "/api/v1/calls/17/recording",
+}
+
+
+class CallRead(ReadModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_CALL_EXAMPLE]})
+
+    id: int
+    linkedid: str
+    direction: CallDirection
+    caller_number: str | None
+    callee_number: str | None
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    ring_seconds: float | None
+    talk_seconds: float | None
+    disposition: CallDisposition
+    answered_by_manager_id: int | None
+    route_kind: str | None
+    counterparty_id: int | None
+    unregistered_number: bool
+    recording_file: str | None = Field(exclude=True)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def has_recording(self) -> bool:
+        return bool(self.recording_file)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def recording_url(self) -> str | None:
+        """The listen link (served by this API)."""
+        return f"/api/v1/calls/{self.id}/recording" if self.recording_file else None
+
+
+class MissedCallRead(ReadModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "call_record_id": 17,
+                    "caller_number": "+78431234567",
+                    "reason": "manager_no_answer",
+                    "ring_seconds": 20.0,
+                    "assigned_manager_id": 5,
+                    "counterparty_id": 42,
+                    "status": "open",
+                    "attempts": 1,
+                    "last_attempt_at": "2026-11-28T10:00:20Z",
+                    "called_back_at": None,
+                    "comment": None,
+                    "created_at": "2026-11-28T10:00:20Z",
+                    "closed_at": None,
+                }
+            ]
+        }
+    )
+
+    id: int
+    call_record_id: int
+    caller_number: str
+    reason: MissedReason
+    ring_seconds: float | None
+    assigned_manager_id: int | None
+    counterparty_id: int | None
+    status: MissedStatus
+    attempts: int
+    last_attempt_at: datetime
+    called_back_at: datetime | None
+    comment: str | None
+    created_at: datetime
+    closed_at: datetime | None
+
+
+class MissedCallResolution(WriteModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"action": "close", "comment": "Client called back from another number"}]
+        }
+    )
+
+    action: Literal["acknowledge", "close"] = Field(
+        description="acknowledge: seen, keep it open; close: nothing more to do"
+    )
+    comment: Annotated[Text, Field(min_length=1)]
+
+
+class UnregisteredNumber(ReadModel):
+    number: str
+    calls: list[CallRead]
+
+
+class ManagerCapture(ReadModel):
+    manager_id: int | None = Field(description="null: calls no manager took or was assigned")
+    numbers: list[UnregisteredNumber]
+
+
+class CaptureReport(ReadModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "month": "2026-11",
+                    "managers": [
+                        {
+                            "manager_id": 5,
+                            "numbers": [
+                                {
+                                    "number": "+79005550003",
+                                    "calls": [_CALL_EXAMPLE],
+                                }
+                            ],
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    month: str
+    managers: list[ManagerCapture]
+
+
+class RegisterNumber(PhoneOwner):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"number": "+79005550003", "counterparty_id": 42, "note": "new branch"}]
+        }
+    )
+
+    number: RawNumber
+    note: Note | None = None
+
+
+class RegisterResult(ReadModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"phone_id": 12, "e164": "+79005550003", "calls_linked": 3}]}
+    )
+
+    phone_id: int
+    e164: str
+    calls_linked: int = Field(description="Call records of this number now linked to the counterparty")
