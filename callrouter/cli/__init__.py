@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from callrouter.cli import analytics, db, importer, serve
+from callrouter.cli import analytics, db, importer, serve, users
 
 app = typer.Typer(
     help="callrouter: route every inbound call and never lose a missed one.", no_args_is_help=True
 )
 app.add_typer(db.app, name="db")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_csv)
 
