@@ -56,16 +56,25 @@ class CallTrackingSink:
         event = self._translator.translate(pbx, message)
         if event is None:
             return
-        async with self._lock:
-            await asyncio.to_thread(self.apply_event, pbx, event)
+        await self._exclusive(self.apply_event, pbx, event)
 
     async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
         """Finish calls whose channels vanished during a gap and seed calls first seen in the snapshot."""
         live = [c for m in live_channels if (c := self._translator.live_channel(pbx, m)) is not None]
         stamps = [float(m["Timestamp"]) for m in live_channels if _is_float(m.get("Timestamp"))]
         at = max(stamps) if stamps else self._clock()
+        await self._exclusive(self._reconcile, pbx, live, at)
+
+    async def _exclusive(self, work: Callable[..., None], *args: object) -> None:
+        """Run ``work`` in a worker thread, one at a time; a cancelled caller still waits for it to end,
+        so a write in flight never overlaps the next one (the tracker is not thread-safe)."""
         async with self._lock:
-            await asyncio.to_thread(self._reconcile, pbx, live, at)
+            task = asyncio.ensure_future(asyncio.to_thread(work, *args))
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                await asyncio.wait([task])
+                raise
 
     def apply_event(self, pbx: str, event: CallEvent) -> None:
         """Synchronous core of :meth:`handle` (fold + one transaction)."""
