@@ -22,7 +22,6 @@ XYZ needs at least two months; for a shorter period the report gives ABC only.
 from __future__ import annotations
 
 import enum
-import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -103,10 +102,11 @@ def coefficient_of_variation(monthly: Sequence[Decimal]) -> Decimal | None:
     """
     if len(monthly) < 2:
         raise ValueError(f"XYZ needs at least two months of revenue, got {len(monthly)}")
-    mean = statistics.mean(monthly)
+    mean = sum(monthly, Decimal(0)) / len(monthly)
     if mean <= 0:
         return None
-    return statistics.pstdev(monthly, mean) / mean
+    variance = sum(((x - mean) ** 2 for x in monthly), Decimal(0)) / len(monthly)
+    return variance.sqrt() / mean
 
 
 def xyz_class(cv: Decimal | None, thresholds: XyzThresholds = XyzThresholds()) -> XyzClass:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -209,3 +210,14 @@ def test_group_by_manager_puts_never_touched_then_longest_silent_first() -> None
 def test_period_rejects_empty_windows() -> None:
     with pytest.raises(ValueError):
         Period.last_days(0, TODAY)
+
+
+@given(st.lists(st.decimals(0, 10**7, places=2), min_size=2, max_size=24))
+def test_coefficient_of_variation_matches_the_statistics_module(monthly: list[Decimal]) -> None:
+    cv = coefficient_of_variation(monthly)
+    mean = statistics.mean(monthly)
+    if mean == 0:
+        assert cv is None
+    else:
+        assert cv is not None
+        assert abs(cv - statistics.pstdev(monthly) / mean) < Decimal("1e-9")
