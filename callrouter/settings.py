@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     default_region: str = Field(default="RU", min_length=2, max_length=2)
     company_timezone: str = "Europe/Moscow"
     pbx_name: str = "main"
+    # call tracking: dialplan contexts where outside calls enter, ringing under this is a "short abandon",
+    # dial targets that are machines (voicemail/IVR, shell patterns), not people
+    inbound_contexts: list[str] = ["from-trunk", "from-trunk-queue", "callrouter-inbound"]
+    short_abandon_s: float = Field(default=3.0, ge=0)
+    machine_targets: list[str] = ["*voicemail*", "*ivr*"]
 
     ami_host: str | None = None
     ami_port: int = 5038
