@@ -64,7 +64,7 @@ class WebhookChannel:
         body = message.body.encode()
         timestamp = str(int(time.time()))
         request = urllib.request.Request(
-            message.address or self.url,
+            self.url,
             data=body,
             method="POST",
             headers={

@@ -1,0 +1,149 @@
+"""Real worker processes on one throw-away PostgreSQL database: never a double send, and a worker killed
+between "claimed" and "sent" leads to exactly one delivery after restart."""
+
+from __future__ import annotations
+
+import collections
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import make_engine, make_session_factory
+from crm_core.migrations import upgrade
+from crm_core.models import MissedCall, MissedStatus
+from crm_core.models.escalation import DeliveryStatus, NotificationAttempt, NotificationDelivery
+from crm_core.services.escalation import PolicyStep, set_policy
+from tests.conftest import PG_ADMIN_URL
+from tests.escalation.conftest import add_missed_call, add_staff
+from tests.escalation.http_recorder import Script, http_recorder
+
+SCRIPT = Path(__file__).with_name("worker_process.py")
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.postgres
+CALLS = 40
+
+
+@pytest.fixture(scope="module")
+def pg_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this module's own, dropped afterwards."""
+    name = f"callrouter_esc_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = make_engine(pg_url)
+    yield make_session_factory(engine)
+    with engine.begin() as conn:
+        tables = "escalation_policy_steps, missed_calls, call_records, counterparties, managers"
+        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+    engine.dispose()
+
+
+def start(pg_url: str, worker_id: str, *extra: str) -> subprocess.Popen[str]:
+    """Start a worker process; it waits for :func:`go` once it printed READY."""
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT), "--db-url", pg_url, "--worker-id", worker_id, *extra],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+
+
+def go(*processes: subprocess.Popen[str]) -> None:
+    """Wait until every process is READY, then release them together."""
+    for p in processes:
+        assert p.stdout is not None and p.stdout.readline().strip() == "READY"
+    for p in processes:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+
+
+def test_two_worker_processes_never_double_send(pg_url: str, pg_sessions: sessionmaker[Session]) -> None:
+    with pg_sessions.begin() as s:
+        set_policy(
+            s,
+            [
+                PolicyStep(0, ("assigned_manager", "controller"), ("webhook",)),
+                PolicyStep(0, ("director",), ("webhook",)),
+            ],
+        )
+        staff = add_staff(s)
+        for _ in range(CALLS):
+            add_missed_call(s, staff.manager, datetime.now(UTC))
+
+    script = Script(statuses=[200])
+    with http_recorder(script) as url:
+        workers = [start(pg_url, f"w{i}", "--webhook-url", url + "/hook", "--batch", "20") for i in (1, 2)]
+        go(*workers)
+        for w in workers:
+            assert w.wait(timeout=15) == 0
+
+    keys = collections.Counter(r.headers["Idempotency-Key"] for r in script.requests)
+    assert len(keys) == CALLS * 3
+    assert set(keys.values()) == {1}
+    with pg_sessions() as s:
+        assert (
+            s.scalar(select(func.count()).where(NotificationDelivery.status == DeliveryStatus.SENT))
+            == CALLS * 3
+        )
+        workers_seen = set(s.scalars(select(NotificationAttempt.worker).distinct()))
+        assert workers_seen == {"w1", "w2"}  # both really competed
+        assert set(s.scalars(select(MissedCall.status))) == {MissedStatus.ESCALATED}
+
+
+def test_sigkill_between_claimed_and_sent_gives_exactly_one_delivery(
+    pg_url: str, pg_sessions: sessionmaker[Session]
+) -> None:
+    with pg_sessions.begin() as s:
+        set_policy(s, [PolicyStep(0, ("assigned_manager",), ("webhook",))])
+        add_missed_call(s, add_staff(s).manager, datetime.now(UTC))
+
+    doomed = start(pg_url, "doomed", "--hang")
+    go(doomed)
+    assert doomed.stdout is not None
+    claimed = doomed.stdout.readline().split()
+    os.kill(doomed.pid, signal.SIGKILL)
+    doomed.wait(timeout=5)
+    assert claimed[0] == "CLAIMED"
+    with pg_sessions() as s:
+        delivery = s.scalars(select(NotificationDelivery)).one()
+        assert (delivery.status, delivery.claimed_by, delivery.attempts) == (
+            DeliveryStatus.PENDING,
+            "doomed",
+            1,
+        )
+
+    script = Script(statuses=[200])
+    with http_recorder(script) as url:
+        restarted = start(pg_url, "restarted", "--webhook-url", url, "--lease", "1")
+        go(restarted)
+        assert restarted.wait(timeout=15) == 0
+
+    assert [r.headers["Idempotency-Key"] for r in script.requests] == [claimed[1]]
+    with pg_sessions() as s:
+        delivery = s.scalars(select(NotificationDelivery)).one()
+        assert (delivery.status, delivery.attempts) == (DeliveryStatus.SENT, 2)
+        assert s.scalars(select(NotificationAttempt.worker)).all() == ["restarted"]
