@@ -78,3 +78,22 @@ def test_short_abandon_threshold_is_configurable(traces_dir: Path) -> None:
     (got,) = fold(trace_frames(traces_dir, "d")).values()
     assert classify(got.call, PolicyConfig(short_abandon_s=6)).missed_reason is MissedReason.SHORT_ABANDON
     assert classify(got.call, PolicyConfig(short_abandon_s=3)).missed_reason is MissedReason.ABANDONED
+
+
+def test_answer_by_a_machine_target_is_not_answered_by_a_person(traces_dir: Path) -> None:
+    from routing.missed_policy import PolicyConfig, classify
+
+    (got,) = fold(trace_frames(traces_dir, "f")).values()  # answered by Local/reception@agents
+    verdict = classify(got.call, PolicyConfig(machine_targets=("*reception*",)))
+    assert not verdict.answered_by_person
+    assert verdict.missed_reason is MissedReason.NOT_ANSWERED_BY_PERSON
+    assert verdict.disposition is ANS  # Asterisk's CDR says ANSWERED too
+
+
+def test_after_hours_route_marks_the_missed_call(traces_dir: Path) -> None:
+    frames = trace_frames(traces_dir, "sip/s2")
+    at = next(i for i, f in enumerate(frames) if f.get("Event") == "VarSet")
+    flag = dict(frames[at], Variable="ROUTE_AFTER_HOURS", Value="1")
+    (got,) = fold([*frames[:at], flag, *frames[at:]]).values()
+    assert got.verdict.missed_reason is MissedReason.AFTER_HOURS
+    assert got.verdict.disposition is CallDisposition.NO_ANSWER
