@@ -40,6 +40,7 @@ from routing.snapshot import RoutingConfig
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
+WARM_UP_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +115,12 @@ class RoutingService:
     # lifecycle ----------------------------------------------------------------------------------------
 
     async def start(self, wait_s: float = 1.0) -> None:
-        """Subscribe to invalidations; waits up to ``wait_s`` for the first attempt (Redis may be down,
-        the listener then keeps retrying in the background)."""
+        """Load the configuration (so the first call is not a cold one) and subscribe to invalidations;
+        waits up to ``wait_s`` for the first subscription attempt (Redis may be down, the listener then
+        keeps retrying in the background)."""
+        trouble: list[str] = []
+        if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
+            log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
         if self._listener is None:
             return
         self._listener.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callrouter.cli import analytics, db, importer, serve, users
+from callrouter.cli import analytics, db, importer, route, serve, users
 
 app = typer.Typer(
     help="callrouter: route every inbound call and never lose a missed one.", no_args_is_help=True
@@ -14,6 +14,7 @@ app.add_typer(analytics.app, name="analytics")
 app.add_typer(users.app, name="users")
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_csv)
+app.command("route")(route.route)
 
 
 def main() -> None:
