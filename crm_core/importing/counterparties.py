@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.importing.csv_source import CsvSource, Record
@@ -26,6 +26,9 @@ from crm_core.models.phones import PhoneNumber
 
 DEFAULT_BATCH_SIZE = 2000
 _UPDATABLE = ("name", "external_id", "tax_id", "region", "status", "notes")
+
+_COUNTERPARTIES = Counterparty.metadata.tables[Counterparty.__tablename__]
+_NUMBERS = PhoneNumber.metadata.tables[PhoneNumber.__tablename__]
 
 Progress = Callable[[int], None]
 
@@ -71,7 +74,7 @@ class _FileClaims:
 
 @dataclass
 class _Writes:
-    """The statements one batch will execute."""
+    """The statements one batch will execute: plain executemany, no RETURNING, no per-row round trip."""
 
     inserts: list[tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -79,16 +82,30 @@ class _Writes:
 
     def flush(self, session: Session) -> None:
         if self.inserts:
-            ids = session.scalars(
-                insert(Counterparty).returning(Counterparty.id, sort_by_parameter_order=True),
-                [values for values, _ in self.inserts],
-            ).all()
-            for cp_id, (_, numbers) in zip(ids, self.inserts, strict=True):
+            ids = _reserve_ids(session, len(self.inserts))
+            for cp_id, (values, numbers) in zip(ids, self.inserts, strict=True):
+                values["id"] = cp_id
                 self.numbers += [{"e164": n, "counterparty_id": cp_id} for n in numbers]
+            session.execute(insert(_COUNTERPARTIES), [values for values, _ in self.inserts])
         if self.updates:
             session.execute(update(Counterparty), self.updates)
         if self.numbers:
-            session.execute(insert(PhoneNumber), self.numbers)
+            session.execute(insert(_NUMBERS), self.numbers)
+
+
+def _reserve_ids(session: Session, count: int) -> list[int]:
+    """Primary keys for ``count`` new counterparties, so their numbers can be inserted in the same batch.
+
+    PostgreSQL draws them from the column's sequence. SQLite takes the ones after the highest id: a
+    concurrent writer taking one first makes the insert fail and the whole import roll back, never a
+    partial row.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(_COUNTERPARTIES.name, "id")
+        series = func.generate_series(1, count)
+        return list(session.scalars(select(func.nextval(sequence)).select_from(series)))
+    highest = session.scalar(select(func.coalesce(func.max(_COUNTERPARTIES.c.id), 0))) or 0
+    return list(range(highest + 1, highest + count + 1))
 
 
 def import_counterparties(

@@ -1,0 +1,120 @@
+"""``callrouter import`` of a 100,000-row counterparty CSV on SQLite and PostgreSQL.
+
+Run: ``.venv/bin/python -m bench.import_csv [--rows N] [--backend sqlite|postgres|both]``. For each backend
+a fresh migrated database gets 50 managers, then the generated file is imported twice by the real
+``callrouter import`` command in a subprocess (so the figures include start-up, decoding, normalization and
+the commit): the first run creates every row, the second finds every row unchanged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from crm_core.migrations import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+)
+MANAGERS = 50
+STATUSES = ("potential", "regular", "one_time_fresh", "one_time_old", "departed")
+
+
+def _city(i: int) -> str:
+    """A Kazan landline written in one of the common forms, unique per ``i`` (< 1,000,000)."""
+    digits = f"{2_000_000 + i:07d}"
+    forms = (
+        f"8 (843) {digits[:3]}-{digits[3:5]}-{digits[5:]}",
+        f"+7 843 {digits}",
+        f"8843{digits}",
+    )
+    return forms[i % 3]
+
+
+def counterparty_csv(rows: int) -> str:
+    """A deterministic 1C-like export (``;``, Russian headers); every other client has a second number."""
+    lines = ["Код;Наименование;ИНН;Телефоны;Менеджер;Статус;Регион"]
+    for i in range(rows):
+        phones = _city(i) + (f", +7 900 {1_000_000 + i:07d}" if i % 2 else "")
+        lines.append(
+            f"C{i:06d};ООО Клиент {i:06d};{7_700_000_000 + i};{phones};"  # noqa: RUF001
+            f"m{i % MANAGERS:02d};{STATUSES[i % len(STATUSES)]};Татарстан"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def managers_csv() -> str:
+    return "login,name,extension\n" + "".join(f"m{i:02d},Manager {i},{100 + i}\n" for i in range(MANAGERS))
+
+
+def _callrouter(url: str, *args: str) -> tuple[float, str]:
+    """Run ``callrouter import ...`` on ``url``; the seconds it took and its summary line."""
+    env = os.environ | {"CALLROUTER_DATABASE_URL": url, "CALLROUTER_ENV": "development"}
+    command = [str(Path(sys.executable).with_name("callrouter")), "import", *args]
+    started = time.perf_counter()
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stderr}")
+    return elapsed, done.stdout.strip()
+
+
+@contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as tmp:
+        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A throw-away PostgreSQL database, dropped afterwards."""
+    name = f"callrouter_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench(backend: str, rows: int, workdir: Path) -> None:
+    clients = workdir / "clients.csv"
+    managers = workdir / "managers.csv"
+    database = sqlite_database if backend == "sqlite" else postgres_database
+    with database() as url:
+        upgrade(url)
+        _callrouter(url, str(managers), "--kind", "managers")
+        for label in ("first import", "re-import"):
+            seconds, summary = _callrouter(url, str(clients))
+            rate = rows / seconds
+            print(f"{backend:8} {label:12} {rows:>7} rows {seconds:6.1f} s {rate:>8,.0f} rows/s  {summary}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        (workdir / "clients.csv").write_text(counterparty_csv(args.rows), encoding="utf-8")
+        (workdir / "managers.csv").write_text(managers_csv(), encoding="utf-8")
+        for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+            bench(backend, args.rows, workdir)
+
+
+if __name__ == "__main__":
+    main()
