@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import exists, func, select, update
@@ -29,6 +29,7 @@ from crm_core.models.escalation import (
     StepStatus,
 )
 from crm_core.models.people import Manager
+from crm_core.models.routing_config import Holiday, RoutingSettings
 
 ROLES = frozenset({"assigned_manager", "controller", "director"})
 GROUP_PREFIX = "group:"
@@ -168,6 +169,12 @@ def set_policy(session: Session, steps: Sequence[PolicyStep]) -> None:
         for i, s in enumerate(steps)
     )
     session.flush()
+
+
+def business_calendar_source(session: Session) -> tuple[dict[str, Any] | None, list[date]]:
+    """The routing calendar: business hours (``None``: always open, also when unset) and holidays."""
+    hours = session.scalar(select(RoutingSettings.business_hours).where(RoutingSettings.id == 1))
+    return hours, list(session.scalars(select(Holiday.day).order_by(Holiday.day)))
 
 
 def unscheduled_missed_calls(session: Session, limit: int = 100) -> list[tuple[int, datetime]]:

@@ -56,14 +56,18 @@ class WorkerConfig:
 
 
 class EscalationWorker:
-    """Runs the escalation chain of every missed call until stopped."""
+    """Runs the escalation chain of every missed call until stopped.
+
+    Business-hours-only delays use ``calendar`` when given, else the routing calendar stored in the
+    database (business hours and holidays admins edit), read whenever new missed calls are scheduled.
+    """
 
     def __init__(
         self,
         sessions: sessionmaker[Session],
         channels: Sequence[NotificationChannel],
-        calendar: BusinessCalendar,
         config: WorkerConfig,
+        calendar: BusinessCalendar | None = None,
         metrics: Metrics | None = None,
         clock: esc.Clock | None = None,
     ) -> None:
@@ -81,9 +85,15 @@ class EscalationWorker:
             now = self._clock.now(session)
             policy = esc.load_policy(session)
             pending = esc.unscheduled_missed_calls(session, self._config.batch_size)
+            if pending:
+                calendar = self._calendar or self._routing_calendar(session)
             for missed_call_id, created_at in pending:
-                esc.schedule(session, missed_call_id, plan_steps(policy, created_at, now, self._calendar))
+                esc.schedule(session, missed_call_id, plan_steps(policy, created_at, now, calendar))
         return len(pending)
+
+    def _routing_calendar(self, session: Session) -> BusinessCalendar:
+        hours, holidays = esc.business_calendar_source(session)
+        return BusinessCalendar.build(self._config.timezone, hours, holidays)
 
     def fire_due(self) -> int:
         """Fire the due steps: each becomes one delivery per recipient and channel; how many steps fired."""

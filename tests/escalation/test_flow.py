@@ -22,7 +22,7 @@ from pbx_bridge.notifications.worker import EscalationWorker, WorkerConfig
 from routing.business_time import BusinessCalendar
 from tests.escalation.conftest import T0, ManualClock, RecordingChannel, Staff, add_missed_call
 
-CALENDAR = BusinessCalendar.build("Europe/Moscow")
+MON_FRI = {str(day): [["09:00", "18:00"]] for day in range(1, 6)}
 
 
 def make_worker(
@@ -31,7 +31,7 @@ def make_worker(
     config = WorkerConfig(
         public_base_url="https://crm.example.com", worker_id="test-worker", retry=retry or RetryPolicy()
     )
-    return EscalationWorker(sessions, list(channels), CALENDAR, config, clock=clock)  # type: ignore[arg-type]
+    return EscalationWorker(sessions, list(channels), config, clock=clock)  # type: ignore[arg-type]
 
 
 def missed(sessions: sessionmaker[Session], staff: Staff, at: datetime = T0) -> int:
@@ -107,7 +107,7 @@ async def test_business_hours_delay_skips_night_and_holiday(
     # Tuesday 17:00-18:00 = 1 h, then Thursday 09:00-10:00 Moscow -> due Thursday 07:00 UTC.
     from datetime import date
 
-    calendar = BusinessCalendar.build("Europe/Moscow", holidays=[date(2026, 11, 25)])
+    calendar = BusinessCalendar.build("Europe/Moscow", MON_FRI, holidays=[date(2026, 11, 25)])
     with db_sessions.begin() as s:
         set_policy(
             s,
@@ -118,7 +118,7 @@ async def test_business_hours_delay_skips_night_and_holiday(
         )
     email = RecordingChannel("email")
     config = WorkerConfig(public_base_url="https://crm.example.com", worker_id="w")
-    worker = EscalationWorker(db_sessions, [email], calendar, config, clock=clock)
+    worker = EscalationWorker(db_sessions, [email], config, calendar, clock=clock)
     missed_at = T0.replace(hour=14)
     clock.value = missed_at
     missed(db_sessions, staff, at=missed_at)

@@ -16,7 +16,6 @@ from pbx_bridge.notifications.channel import NotificationChannel
 from pbx_bridge.notifications.email import SmtpEmailChannel
 from pbx_bridge.notifications.twilio_messages import TwilioMessagingChannel, make_twilio_client
 from pbx_bridge.notifications.worker import EscalationWorker, WorkerConfig
-from routing.business_time import BusinessCalendar
 from tests.escalation.conftest import T0, ManualClock, Staff, add_missed_call
 from tests.escalation.http_recorder import Script, http_recorder
 from tests.escalation.test_channels import Inbox, free_port
@@ -31,7 +30,6 @@ def worker(
     return EscalationWorker(
         sessions,
         [channel],
-        BusinessCalendar.build("UTC"),
         config,
         clock=clock,
     )

@@ -22,7 +22,6 @@ from crm_core.services.notification_outbox import OutgoingMessage
 from pbx_bridge.notifications.channel import NotificationChannel
 from pbx_bridge.notifications.webhook import WebhookChannel
 from pbx_bridge.notifications.worker import EscalationWorker, WorkerConfig
-from routing.business_time import BusinessCalendar
 
 
 class HangingWebhook:
@@ -64,7 +63,7 @@ async def work(args: argparse.Namespace) -> None:
         send_timeout=lease / 2,
         batch_size=args.batch,
     )
-    worker = EscalationWorker(sessions, [channel], BusinessCalendar.build("UTC"), config)
+    worker = EscalationWorker(sessions, [channel], config)
     outstanding(sessions)
     print("READY", flush=True)
     await asyncio.to_thread(sys.stdin.readline)
