@@ -65,6 +65,19 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
+    # escalation notifications: a channel is enabled when its settings are present
+    twilio_sms_from: str | None = None
+    twilio_whatsapp_from: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "callrouter@localhost"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: SecretStr | None = None
+    public_base_url: str = "http://127.0.0.1:8000"  # CRM card links in notifications
+    escalation_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
 
     @property
     def is_development(self) -> bool:

@@ -79,6 +79,10 @@ class EscalationWorker:
         self._metrics = metrics
         self._clock = clock or esc.DatabaseClock()
 
+    @property
+    def config(self) -> WorkerConfig:
+        return self._config
+
     def schedule_new(self) -> int:
         """Give every open missed call without timers its schedule; how many calls were scheduled."""
         with self._sessions.begin() as session:
