@@ -65,7 +65,7 @@ def humanize(delta: timedelta) -> str:
     """A short "how long ago".
 
     >>> humanize(timedelta(seconds=40)), humanize(timedelta(minutes=75)), humanize(timedelta(hours=26))
-    ('just now', '1 h 15 min', '1 d 2 h')
+    ('under 1 min', '1 h 15 min', '1 d 2 h')
     """
     minutes = max(0, int(delta.total_seconds() // 60))
     days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
@@ -73,7 +73,7 @@ def humanize(delta: timedelta) -> str:
         return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {mins} min"
-    return f"{mins} min" if mins else "just now"
+    return f"{mins} min" if mins else "under 1 min"
 
 
 def _headline(ctx: TemplateContext) -> str:
