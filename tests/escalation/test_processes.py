@@ -9,7 +9,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -59,16 +59,34 @@ def pg_sessions(pg_url: str) -> Iterator[sessionmaker[Session]]:
     engine.dispose()
 
 
-def start(pg_url: str, worker_id: str, *extra: str) -> subprocess.Popen[str]:
-    """Start a worker process; it waits for :func:`go` once it printed READY."""
-    return subprocess.Popen(
-        [sys.executable, str(SCRIPT), "--db-url", pg_url, "--worker-id", worker_id, *extra],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+Starter = Callable[..., "subprocess.Popen[str]"]
+
+
+@pytest.fixture
+def start(pg_url: str) -> Iterator[Starter]:
+    """Starts worker processes (each waits for :func:`go` once it printed READY); kills leftovers."""
+    started: list[subprocess.Popen[str]] = []
+
+    def _start(worker_id: str, *extra: str) -> subprocess.Popen[str]:
+        process = subprocess.Popen(
+            [sys.executable, str(SCRIPT), "--db-url", pg_url, "--worker-id", worker_id, *extra],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        started.append(process)
+        return process
+
+    yield _start
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=5)
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()
 
 
 def go(*processes: subprocess.Popen[str]) -> None:
@@ -81,7 +99,7 @@ def go(*processes: subprocess.Popen[str]) -> None:
         p.stdin.flush()
 
 
-def test_two_worker_processes_never_double_send(pg_url: str, pg_sessions: sessionmaker[Session]) -> None:
+def test_two_worker_processes_never_double_send(start: Starter, pg_sessions: sessionmaker[Session]) -> None:
     with pg_sessions.begin() as s:
         set_policy(
             s,
@@ -96,7 +114,7 @@ def test_two_worker_processes_never_double_send(pg_url: str, pg_sessions: sessio
 
     script = Script(statuses=[200])
     with http_recorder(script) as url:
-        workers = [start(pg_url, f"w{i}", "--webhook-url", url + "/hook", "--batch", "20") for i in (1, 2)]
+        workers = [start(f"w{i}", "--webhook-url", url + "/hook", "--batch", "20") for i in (1, 2)]
         go(*workers)
         for w in workers:
             assert w.wait(timeout=15) == 0
@@ -115,19 +133,19 @@ def test_two_worker_processes_never_double_send(pg_url: str, pg_sessions: sessio
 
 
 def test_sigkill_between_claimed_and_sent_gives_exactly_one_delivery(
-    pg_url: str, pg_sessions: sessionmaker[Session]
+    start: Starter, pg_sessions: sessionmaker[Session]
 ) -> None:
     with pg_sessions.begin() as s:
         set_policy(s, [PolicyStep(0, ("assigned_manager",), ("webhook",))])
         add_missed_call(s, add_staff(s).manager, datetime.now(UTC))
 
-    doomed = start(pg_url, "doomed", "--hang")
+    doomed = start("doomed", "--hang")
     go(doomed)
     assert doomed.stdout is not None
     claimed = doomed.stdout.readline().split()
+    assert claimed[:1] == ["CLAIMED"]  # the claim is committed, the send has not happened
     os.kill(doomed.pid, signal.SIGKILL)
-    doomed.wait(timeout=5)
-    assert claimed[0] == "CLAIMED"
+    assert doomed.wait(timeout=5) == -signal.SIGKILL
     with pg_sessions() as s:
         delivery = s.scalars(select(NotificationDelivery)).one()
         assert (delivery.status, delivery.claimed_by, delivery.attempts) == (
@@ -138,7 +156,7 @@ def test_sigkill_between_claimed_and_sent_gives_exactly_one_delivery(
 
     script = Script(statuses=[200])
     with http_recorder(script) as url:
-        restarted = start(pg_url, "restarted", "--webhook-url", url, "--lease", "1")
+        restarted = start("restarted", "--webhook-url", url, "--lease", "1")
         go(restarted)
         assert restarted.wait(timeout=15) == 0
 
