@@ -114,12 +114,16 @@ def seed(url: str, counterparties: int, numbers: int) -> float:
 
 
 async def one_call(port: int, block: bytes) -> float:
+    """One call's exchange in seconds; negative when the server dropped it (counted as failed)."""
     started = time.perf_counter()
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(block)
-    while await reader.readline():
-        writer.write(b"200 result=1\n")
-    writer.close()
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(block)
+        while await reader.readline():
+            writer.write(b"200 result=1\n")
+        writer.close()
+    except ConnectionError:
+        return -1.0
     return time.perf_counter() - started
 
 
@@ -169,6 +173,7 @@ class Result:
     exchange: list[float]
     decision: list[float]
     degraded: int
+    failed: int
 
 
 def pct(values: list[float], q: float) -> float:
@@ -217,7 +222,9 @@ async def measure(
         )
     )
     mode = "closed" if rate is None else f"open {rate:g}/s"
-    return Result(name, mode, len(latencies), len(latencies) / wall, latencies, decision_times, degraded)
+    ok = [t for t in latencies if t >= 0]
+    failed = len(latencies) - len(ok)
+    return Result(name, mode, len(ok), len(ok) / wall, ok, decision_times, degraded, failed)
 
 
 def redis_client(url: str) -> Redis:
@@ -243,14 +250,14 @@ def report(results: list[Result]) -> None:
     floors = {r.mode: r for r in results if r.name == "floor (no lookup)"}
     print(
         f"{'scenario':34} {'mode':11} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'dec p50':>8} {'dec p99':>8} {'degraded':>8} {'p50/floor':>9} {'p99/floor':>9}"
+        f" {'dec p50':>8} {'dec p99':>8} {'degraded':>8} {'failed':>6} {'p50/floor':>9} {'p99/floor':>9}"
     )
     for r in results:
         p50, p99, worst = pct(r.exchange, 0.5), pct(r.exchange, 0.99), max(r.exchange) * 1000
         floor = floors.get(r.mode, floors["closed"])
         print(
             f"{r.name:34} {r.mode:11} {r.calls:6d} {r.calls_per_s:8.0f} {p50:7.2f} {p99:7.2f} {worst:7.1f}"
-            f" {pct(r.decision, 0.5):8.3f} {pct(r.decision, 0.99):8.3f} {r.degraded:8d}"
+            f" {pct(r.decision, 0.5):8.3f} {pct(r.decision, 0.99):8.3f} {r.degraded:8d} {r.failed:6d}"
             f" {p50 / pct(floor.exchange, 0.5):9.2f} {p99 / pct(floor.exchange, 0.99):9.2f}"
         )
 
