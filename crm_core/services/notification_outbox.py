@@ -162,8 +162,11 @@ def record_attempt(
     retryable: bool,
     retry: RetryPolicy,
     provider_id: str | None = None,
-) -> DeliveryStatus:
-    """Store one attempt and move the delivery on: sent, pending again after a backoff, or failed."""
+) -> DeliveryStatus | None:
+    """Store one attempt and move the delivery on: sent, pending again after a backoff, or failed.
+
+    ``None`` when the lease was lost (another worker claimed the delivery since): only the attempt is stored.
+    """
     session.add(
         NotificationAttempt(
             delivery_id=message.delivery_id, worker=worker, attempted_at=now, ok=error is None, error=error
@@ -177,13 +180,12 @@ def record_attempt(
         status, values = DeliveryStatus.FAILED, {}
     if error is not None:
         values["last_error"] = error[:2000]
-    session.execute(
+    result = session.execute(
         update(NotificationDelivery)
         .where(NotificationDelivery.id == message.delivery_id, NotificationDelivery.claimed_by == worker)
         .values(status=status, claimed_at=None, claimed_by=None, **values)
     )
-    session.flush()
-    return status
+    return status if getattr(result, "rowcount", 0) == 1 else None
 
 
 def store_inapp(session: Session, message: OutgoingMessage) -> bool:

@@ -193,12 +193,13 @@ class EscalationWorker:
                 self._config.retry,
                 provider_id,
             )
+        result = status.value if status is not None else "lease_lost"
         if self._metrics is not None:
-            self._metrics.notifications.labels(message.channel, status.value).inc()
+            self._metrics.notifications.labels(message.channel, result).inc()
         log.log(
             logging.INFO if error is None else logging.WARNING,
             "notification %s",
-            status.value,
+            result,
             extra={"delivery": message.dedupe_key, "attempt": message.attempt, "error": error},
         )
 

@@ -64,7 +64,10 @@ def test_a_claim_is_leased_and_taken_over_only_after_the_lease(
     assert (first.delivery_id, first.attempt, second.attempt) == (second.delivery_id, 1, 2)
 
     with db_sessions.begin() as s:  # the dead worker's late result no longer owns the row
-        outbox.record_attempt(s, first, "dead-worker", T0 + LEASE, None, False, outbox.RetryPolicy())
+        assert (
+            outbox.record_attempt(s, first, "dead-worker", T0 + LEASE, None, False, outbox.RetryPolicy())
+            is None
+        )
         assert s.get(NotificationDelivery, first.delivery_id).status == DeliveryStatus.PENDING  # type: ignore[union-attr]
         outbox.record_attempt(s, second, "other", T0 + LEASE, None, False, outbox.RetryPolicy())
         assert s.get(NotificationDelivery, first.delivery_id).status == DeliveryStatus.SENT  # type: ignore[union-attr]
