@@ -11,7 +11,7 @@ from callrouter.api.schemas.common import Note, RawNumber, ReadModel, Text, Writ
 from callrouter.api.schemas.phones import PhoneOwner
 from crm_core.models import CallDirection, CallDisposition, MissedReason, MissedStatus
 
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", examples=["2026-11"])]
+Month = Annotated[str, Field(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 
 
 _CALL_EXAMPLE: dict[str, Any] = {
