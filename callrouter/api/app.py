@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
 from fastapi import FastAPI
 
-from callrouter.api import health
+from callrouter.api import health, routing_dry_run
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.routes import auth, calls, counterparties, managers, number_lists, phones, records
 from callrouter.api.security import LoginRateLimiter
 from callrouter.wiring import Container
 
-DRY_RUN_MODULE = "callrouter.api.routing_dry_run"
 OPENAPI_TAGS = [
     {"name": "auth", "description": "Password login, access tokens and revocable API tokens"},
     {"name": "managers", "description": "Staff accounts and roles"},
@@ -44,6 +40,5 @@ def create_app(container: Container) -> FastAPI:
     )
     for router in (*routers, *records.routers):
         app.include_router(router)
-    if importlib.util.find_spec(DRY_RUN_MODULE) is not None:  # mounted once the routing work has landed
-        app.include_router(importlib.import_module(DRY_RUN_MODULE).router)
+    app.include_router(routing_dry_run.router)
     return app
