@@ -89,8 +89,9 @@ class EscalationWorker:
             now = self._clock.now(session)
             policy = esc.load_policy(session)
             pending = esc.unscheduled_missed_calls(session, self._config.batch_size)
-            if pending:
-                calendar = self._calendar or self._routing_calendar(session)
+            if not pending:
+                return 0
+            calendar = self._calendar or self._routing_calendar(session)
             for missed_call_id, created_at in pending:
                 esc.schedule(session, missed_call_id, plan_steps(policy, created_at, now, calendar))
         return len(pending)
