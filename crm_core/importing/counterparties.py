@@ -1,7 +1,8 @@
 """Import counterparties and their phone numbers in batches of bulk statements.
 
 Per batch: parse the rows, load what the database holds for their keys and numbers (:mod:`lookup`), decide
-each row in memory (create, update, unchanged or reject), then write with three executemany statements.
+each row in memory (create, update, unchanged or reject), then write with three executemany statements
+(new rows get ids reserved up front, so no per-row RETURNING round trip).
 A rejected row writes nothing, so no row is ever half-written; the caller commits once or rolls back.
 """
 

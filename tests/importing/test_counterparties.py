@@ -82,13 +82,20 @@ def test_matching_updates_the_stored_counterparty(
     session: Session, add_manager: Callable[[str], Manager]
 ) -> None:
     add_manager("petrov")
-    run(session, "A1,Ромашка,7701234567,+78431234567,,", ",Лютик,,+78431234568,,", "B1,Роза,,+78431234570,,")
+    run(
+        session,
+        "A1,Ромашка,7701234567,+78431234567,,",
+        ",Лютик,,+78431234568,,",
+        "B1,Роза,,+78431234570,,",
+        ",Василёк,7701234599,,,",
+    )
     report = run(
         session,
         "A1,ООО Ромашка,,+78431234567,petrov,",  # by external id: renamed, manager set
         "A2,Ромашка,7701234567,+78431234599,,",  # by tax id, but that counterparty is A1
         "L1,Лютик,,+78431234568; +78431234577,,departed",  # by exact name + number: external id, number added
         ",Роза,,+78431234570,,",  # by name + number, nothing new
+        "V1,Василёк,77 0123 4599,,,",  # by tax id: adopts the external id
     )
     assert errors(report) == [
         (
@@ -97,11 +104,13 @@ def test_matching_updates_the_stored_counterparty(
             "tax id 7701234567 belongs to counterparty 'Ромашка' with external id A1",
         )
     ]
-    assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 2, 1, 1)
+    assert (report.created, report.updated, report.unchanged, report.rejected) == (0, 3, 1, 1)
     lutik = session.scalars(select(Counterparty).where(Counterparty.name == "Лютик")).one()
     assert (lutik.external_id, lutik.status) == ("L1", ClientStatus.DEPARTED)
     assert numbers_of(session, "Лютик") == ["+78431234568", "+78431234577"]
-    assert counts(session) == (3, 4)
+    vasilek = session.scalars(select(Counterparty).where(Counterparty.tax_id == "7701234599")).one()
+    assert vasilek.external_id == "V1"
+    assert counts(session) == (4, 4)
 
 
 def test_every_rejection_names_its_line_and_reason(
