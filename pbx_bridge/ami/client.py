@@ -73,6 +73,7 @@ class AmiClient:
         self._background: set[asyncio.Task[None]] = set()
         self._logged_in = asyncio.Event()
         self._was_logged_in = False  # the last session got past Login: restart the backoff
+        self._ping_failure: AmiError | None = None
 
     async def start(self) -> None:
         """Start the link and the consumer in the background (idempotent)."""
@@ -87,7 +88,10 @@ class AmiClient:
         tasks = [*self._tasks, *self._background]
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self.config.connect_timeout)
+            if pending:
+                log.error("AMI client %s: tasks did not stop: %s", self.config.pbx, pending)
         self._tasks = []
 
     async def wait_logged_in(self, timeout: float) -> None:
@@ -173,24 +177,21 @@ class AmiClient:
         self._conn = conn
         self.state.connected = True
         self.state.connects += 1
-        reader_task = asyncio.create_task(conn.read_loop())
+        reading = asyncio.create_task(conn.read_loop())
+        watchdog: asyncio.Task[None] | None = None
         try:
             await self._login(conn)
             await self._snapshot(conn)
             watchdog = asyncio.create_task(self._ping_loop(conn))
-            try:
-                done, _ = await asyncio.wait({reader_task, watchdog}, return_when=asyncio.FIRST_COMPLETED)
-            finally:
-                watchdog.cancel()
-            if watchdog in done:
-                watchdog.result()  # raises the ping failure
-            await reader_task  # raises a socket error, or returns at end of stream
-            raise AmiError("connection closed by the PBX")
+            await reading  # returns at end of stream (also when the watchdog closes the link)
+            raise self._ping_failure or AmiError("connection closed by the PBX")
         finally:
             conn.close("session ended")
-            reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, OSError, AmiError):
-                await reader_task
+            for task in (reading, watchdog):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, OSError, AmiError):
+                        await task
 
     async def _login(self, conn: AmiConnection) -> None:
         cfg = self.config
@@ -225,13 +226,17 @@ class AmiClient:
             log.warning("AMI resync snapshot of %s failed: %s", self.config.pbx, exc)
 
     async def _ping_loop(self, conn: AmiConnection) -> None:
+        """Close the session when a Ping is not answered in time (dead or hung link)."""
+        self._ping_failure = None
         while True:
             await asyncio.sleep(self.config.ping_interval)
             try:
                 await conn.send("Ping", timeout=self.config.ping_timeout)
             except AmiError as exc:
                 self._metrics.ami_faults.labels(pbx=self.config.pbx, kind="ping_timeout").inc()
-                raise AmiError(f"link dead or hung: {exc}") from exc
+                self._ping_failure = AmiError(f"link dead or hung: {exc}")
+                conn.close("ping not answered")
+                return
 
     def _on_events(self, events: list[Message]) -> None:
         state = self.state
