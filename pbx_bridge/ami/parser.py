@@ -24,6 +24,7 @@ BANNER_PREFIX = "Asterisk Call Manager/"
 DEFAULT_MAX_LINE = 64 * 1024
 DEFAULT_MAX_HEADERS = 512
 _REPLACEMENT = "\ufffd"
+_SLICE = 16 * 1024
 
 
 class AmiParser:
@@ -55,6 +56,15 @@ class AmiParser:
 
     def feed(self, data: bytes) -> list[dict[str, str]]:
         """Consume ``data``; return the messages it completes, in order."""
+        if len(data) <= _SLICE:
+            return self._feed(data)
+        out: list[dict[str, str]] = []
+        view = memoryview(data)
+        for start in range(0, len(data), _SLICE):  # bounded working set: a burst costs the same per event
+            out += self._feed(bytes(view[start : start + _SLICE]))
+        return out
+
+    def _feed(self, data: bytes) -> list[dict[str, str]]:
         if self._skipping:
             end = data.find(b"\n")
             if end < 0:
