@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     ami_port: int = 5038
     ami_username: str | None = None
     ami_secret: SecretStr | None = None
+    originate_context: str = "from-internal"  # dialplan context a click-to-call dials the client from
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None

@@ -11,6 +11,7 @@ from redis.backoff import NoBackoff
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from callrouter.api.click_to_call import Originator
 from callrouter.settings import Settings
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
@@ -28,6 +29,7 @@ class Container:
     metrics: Metrics = field(default_factory=Metrics)
     routing: RoutingService | None = None
     redis: Redis | None = None
+    originator: Originator | None = None  # click-to-call; set from the running AMI client
 
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""

@@ -6,8 +6,18 @@ from fastapi import FastAPI
 
 from callrouter.api import health, routing_dry_run
 from callrouter.api.errors import install_error_handlers
-from callrouter.api.routes import auth, calls, counterparties, managers, number_lists, phones, records
+from callrouter.api.routes import (
+    auth,
+    calls,
+    click_to_call,
+    counterparties,
+    managers,
+    number_lists,
+    phones,
+    records,
+)
 from callrouter.api.security import LoginRateLimiter
+from callrouter.api.workspace import mount_workspace
 from callrouter.wiring import Container
 
 OPENAPI_TAGS = [
@@ -41,4 +51,6 @@ def create_app(container: Container) -> FastAPI:
     for router in (*routers, *records.routers):
         app.include_router(router)
     app.include_router(routing_dry_run.router)
+    app.include_router(click_to_call.router)
+    mount_workspace(app)
     return app
