@@ -57,3 +57,9 @@ class Metrics:
         self.missed_calls = Counter(
             "callrouter_missed_calls", "Missed calls opened by reason", ["reason"], registry=r
         )
+        self.twilio_webhooks = Counter(
+            "callrouter_twilio_webhooks",
+            "Twilio voice webhooks by endpoint and result",
+            ["endpoint", "result"],
+            registry=r,
+        )

@@ -15,6 +15,12 @@ def load_active_calls(session: Session, pbx: str) -> list[dict[str, Any]]:
     return list(session.scalars(select(ActiveCall.state).where(ActiveCall.pbx_system == pbx)))
 
 
+def load_active_call(session: Session, pbx: str, linkedid: str) -> dict[str, Any] | None:
+    """The persisted state of one in-flight call, None when there is none."""
+    stmt = select(ActiveCall.state).where(ActiveCall.pbx_system == pbx, ActiveCall.linkedid == linkedid)
+    return session.scalars(stmt).first()
+
+
 def save_active_call(session: Session, pbx: str, linkedid: str, state: dict[str, Any]) -> None:
     """Insert or replace the state of one in-flight call."""
     row = session.scalars(
