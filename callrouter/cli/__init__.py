@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callrouter.cli import analytics, db, importer, route, serve, users
+from callrouter.cli import analytics, db, demo, importer, route, serve, users
 
 app = typer.Typer(
     help="callrouter: route every inbound call and never lose a missed one.", no_args_is_help=True
@@ -12,6 +12,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(users.app, name="users")
+app.add_typer(demo.app, name="demo")
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_csv)
 app.command("route")(route.route)

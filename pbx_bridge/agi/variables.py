@@ -31,6 +31,8 @@ VARIABLE_NAMES = (
     "ROUTE_COUNTERPARTY_ID",
     "ROUTE_MANAGER_ID",
     "ROUTE_REGISTER",
+    "ROUTE_REJECT",
+    "ROUTE_AFTER_HOURS",
 )
 
 
@@ -52,7 +54,7 @@ def route_variables(decision: RouteDecision) -> list[tuple[str, str]]:
     >>> route_variables(d)  # doctest: +NORMALIZE_WHITESPACE
     [('ROUTE_KIND', 'manager'), ('ROUTE_TARGET', 'PJSIP/101'), ('ROUTE_TIMEOUT', '20'),
      ('ROUTE_CHAIN', 'PJSIP/101~20|PJSIP/102~15'), ('ROUTE_COUNTERPARTY_ID', '7'),
-     ('ROUTE_MANAGER_ID', '3'), ('ROUTE_REGISTER', '0')]
+     ('ROUTE_MANAGER_ID', '3'), ('ROUTE_REGISTER', '0'), ('ROUTE_REJECT', ''), ('ROUTE_AFTER_HOURS', '0')]
     """
     chain = STEP_SEPARATOR.join(_step(s) for s in decision.steps)
     first = decision.steps[0] if decision.steps else None
@@ -64,6 +66,8 @@ def route_variables(decision: RouteDecision) -> list[tuple[str, str]]:
         "" if decision.counterparty_id is None else str(decision.counterparty_id),
         "" if decision.manager_id is None else str(decision.manager_id),
         "1" if decision.register_number else "0",
+        decision.treatment or "",
+        "1" if decision.after_hours else "0",
     )
     return list(zip(VARIABLE_NAMES, values, strict=True))
 

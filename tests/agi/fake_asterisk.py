@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from crm_core.metrics import Metrics
+from pbx_bridge.agi.client import AgiExchange
 from pbx_bridge.agi.server import AgiLimits, FastAgiServer
 from routing.decision import RouteDecision, RouteKind, RouteStep
 
@@ -29,31 +30,6 @@ def load_trace_blocks(traces_dir: Path) -> dict[str, bytes]:
     return blocks
 
 
-def unquote_args(text: str) -> list[str]:
-    """Split an AGI command line the way res_agi's ``parse_args`` does (quotes, backslash escapes)."""
-    args: list[str] = []
-    current: list[str] = []
-    in_quotes = escaped = started = False
-    for ch in text:
-        if escaped:
-            current.append(ch)
-            escaped = False
-        elif ch == "\\":
-            escaped = started = True
-        elif ch == '"':
-            in_quotes, started = not in_quotes, True
-        elif ch == " " and not in_quotes:
-            if started:
-                args.append("".join(current))
-            current, started = [], False
-        else:
-            current.append(ch)
-            started = True
-    if started:
-        args.append("".join(current))
-    return args
-
-
 Replier = Callable[[int, str], bytes | None]
 
 
@@ -62,11 +38,9 @@ def always_ok(_index: int, _command: str) -> bytes:
 
 
 @dataclass
-class Session:
+class Session(AgiExchange):
     """What the fake Asterisk saw: the commands, the variables they set, whether the server closed."""
 
-    commands: list[str] = field(default_factory=list)
-    variables: dict[str, str] = field(default_factory=dict)
     closed_by_server: bool = False
 
 
@@ -85,10 +59,7 @@ async def fake_asterisk(
                 session.closed_by_server = True
                 return session
             command = line.decode().rstrip("\n")
-            session.commands.append(command)
-            args = unquote_args(command)
-            if args[:2] == ["SET", "VARIABLE"] and len(args) == 4:
-                session.variables[args[2]] = args[3]
+            session.record(command)
             answer = reply(len(session.commands) - 1, command)
             if answer is None:
                 continue

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_asterisk import load_trace_blocks, unquote_args
+from fake_asterisk import load_trace_blocks
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pbx_bridge.agi.client import unquote_args
 from pbx_bridge.agi.protocol import (
     AgiProtocolError,
     AgiRequest,

@@ -22,10 +22,10 @@ CHAIN = (
 DECISIONS = {
     RouteKind.MANAGER: RouteDecision(RouteKind.MANAGER, CHAIN[:1], counterparty_id=17, manager_id=3),
     RouteKind.FALLBACK: RouteDecision(RouteKind.FALLBACK, CHAIN, counterparty_id=17, manager_id=3),
-    RouteKind.BLACKLIST: RouteDecision(RouteKind.BLACKLIST),
+    RouteKind.BLACKLIST: RouteDecision(RouteKind.BLACKLIST, treatment="congestion"),
     RouteKind.LIST: RouteDecision(RouteKind.LIST, (RouteStep("PJSIP/hr", 25),)),
     RouteKind.UNKNOWN: RouteDecision(RouteKind.UNKNOWN, CHAIN[2:], register_number=True),
-    RouteKind.DEFAULT: RouteDecision(RouteKind.DEFAULT, CHAIN[2:]),
+    RouteKind.DEFAULT: RouteDecision(RouteKind.DEFAULT, CHAIN[2:], after_hours=True),
 }
 
 
@@ -74,6 +74,8 @@ async def test_every_decision_kind_is_written(
         "ROUTE_COUNTERPARTY_ID": str(decision.counterparty_id or ""),
         "ROUTE_MANAGER_ID": str(decision.manager_id or ""),
         "ROUTE_REGISTER": "1" if decision.register_number else "0",
+        "ROUTE_REJECT": decision.treatment or "",
+        "ROUTE_AFTER_HOURS": "1" if decision.after_hours else "0",
     }
     assert running.count("callrouter_calls_routed_total", kind=kind.value) == 1
     assert running.count("callrouter_degraded_answers_total", reason="deadline") == 0

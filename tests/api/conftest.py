@@ -8,45 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.api.app import create_app
 from callrouter.api.security import issue_access_token
 from callrouter.settings import Settings
 from callrouter.wiring import Container
-from crm_core.db import make_engine
 from crm_core.models import Counterparty, Manager, ManagerRole
 
 PASSWORD = "correct horse battery"
-
-
-@pytest.fixture(scope="session")
-def engine(db_url: str) -> Iterator[Engine]:
-    """The shared engine, plus pysqlite's documented SAVEPOINT fix.
-
-    pysqlite does not emit BEGIN itself before a SAVEPOINT, so the first request's commit (RELEASE
-    SAVEPOINT) would really commit and leak into the next test. Emitting BEGIN ourselves keeps the test's
-    outer transaction real, so the rollback undoes every request.
-    """
-    eng = make_engine(db_url)
-    if eng.dialect.name == "sqlite":
-
-        @event.listens_for(eng, "connect")
-        def _driver_autocommit(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-
-        @event.listens_for(eng, "begin")
-        def _explicit_begin(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN")
-
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,89 @@
+"""A small, idempotent demo data set: a director, a controller, a manager, a client and two lists."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.models import (
+    Counterparty,
+    ListKind,
+    ListTreatment,
+    Manager,
+    ManagerRole,
+    NumberList,
+    PhoneNumber,
+)
+
+CLIENT_NUMBER = "+79001234567"
+BLACKLISTED_NUMBER = "+79001112233"
+CANDIDATE_NUMBER = "+79004445566"
+
+
+@dataclass(frozen=True)
+class DemoNumbers:
+    """The numbers to try a demo call with, and what each should do."""
+
+    client: str = CLIENT_NUMBER
+    blacklisted: str = BLACKLISTED_NUMBER
+    job_candidate: str = CANDIDATE_NUMBER
+
+
+def _manager(session: Session, login: str, **fields: object) -> Manager:
+    manager = session.scalar(select(Manager).where(Manager.login == login))
+    if manager is None:
+        manager = Manager(login=login, **fields)
+        session.add(manager)
+        session.flush()
+    return manager
+
+
+def _number_list(session: Session, name: str, **fields: object) -> NumberList:
+    found = session.scalar(select(NumberList).where(NumberList.name == name))
+    if found is None:
+        found = NumberList(name=name, **fields)
+        session.add(found)
+        session.flush()
+    return found
+
+
+def _phone(session: Session, e164: str, **owner: int) -> None:
+    if session.scalar(select(PhoneNumber.id).where(PhoneNumber.e164 == e164)) is None:
+        session.add(PhoneNumber(e164=e164, **owner))
+
+
+def seed_demo(session: Session) -> DemoNumbers:
+    """Create the demo data unless it is there already (the caller commits)."""
+    _manager(session, "director", name="Olga Director", role=ManagerRole.DIRECTOR, dial_target="PJSIP/300")
+    controller = _manager(
+        session, "controller", name="Cyril Controller", role=ManagerRole.CONTROLLER, dial_target="PJSIP/201"
+    )
+    manager = _manager(
+        session,
+        "maria",
+        name="Maria Manager",
+        role=ManagerRole.MANAGER,
+        dial_target="PJSIP/101",
+        extension="101",
+        controller_id=controller.id,
+    )
+    client = session.scalar(select(Counterparty).where(Counterparty.external_id == "demo-1"))
+    if client is None:
+        client = Counterparty(external_id="demo-1", name="Demo Client LLC", manager_id=manager.id)
+        session.add(client)
+        session.flush()
+    blacklist = _number_list(session, "Blacklist", kind=ListKind.BLACKLIST, treatment=ListTreatment.REJECT)
+    candidates = _number_list(
+        session,
+        "Job candidates",
+        kind=ListKind.JOB_CANDIDATES,
+        treatment=ListTreatment.ROUTE,
+        target="PJSIP/hr",
+    )
+    _phone(session, CLIENT_NUMBER, counterparty_id=client.id)
+    _phone(session, BLACKLISTED_NUMBER, number_list_id=blacklist.id)
+    _phone(session, CANDIDATE_NUMBER, number_list_id=candidates.id)
+    session.flush()
+    return DemoNumbers()
