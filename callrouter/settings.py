@@ -66,6 +66,9 @@ class Settings(BaseSettings):
 
     twilio_account_sid: str | None = None
     twilio_auth_token: SecretStr | None = None
+    # Twilio voice front: public base URL Twilio calls (signatures cover it), SIP domain for PJSIP/<user>
+    twilio_webhook_base_url: str | None = None
+    twilio_sip_domain: str | None = None
     # escalation notifications: a channel is enabled when its settings are present
     twilio_sms_from: str | None = None
     twilio_whatsapp_from: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from callrouter.api import health, routing_dry_run
+from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.routes import (
     auth,
@@ -52,5 +52,6 @@ def create_app(container: Container) -> FastAPI:
         app.include_router(router)
     app.include_router(routing_dry_run.router)
     app.include_router(click_to_call.router)
+    app.include_router(twilio_webhooks.router)
     mount_workspace(app)
     return app

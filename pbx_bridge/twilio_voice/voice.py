@@ -123,7 +123,7 @@ class TwilioVoice:
         progress = await self._within(end, sid, self._load, sid)
         if progress is None:
             log.warning("step callback for an unknown call", extra={"linkedid": sid})
-            return twiml.hang_up() if status in ("completed", "answered") else self.default_route()
+            return self.step_fallback(form)
         at = self._clock()
         result = dial_ended(progress.call, index, status, _seconds(form.get("DialCallDuration")), at)
         if result in ("ANSWER", "CANCEL") or progress.call.answered_at is not None:
@@ -141,6 +141,11 @@ class TwilioVoice:
         """The answer when something went wrong: ring the default route, nothing more."""
         plan, _ = twiml.next_dial([self._opt.default_route], 0, self._opt.sip_domain)
         return twiml.dial(plan, None) if plan is not None else twiml.hang_up()
+
+    def step_fallback(self, form: Mapping[str, str]) -> str:
+        """The step answer without the call's progress: end an answered call, else ring the default route."""
+        answered = form.get("DialCallStatus", "") in ("completed", "answered")
+        return twiml.hang_up() if answered else self.default_route()
 
     # helpers ------------------------------------------------------------------------------------------
 
