@@ -6,7 +6,6 @@ import asyncio
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from crm_core.services.escalation import Recipient
 from crm_core.services.notification_outbox import OutgoingMessage
@@ -37,7 +36,9 @@ class SmtpEmailChannel:
         email["From"] = self.sender
         email["To"] = message.address
         email["Subject"] = message.subject
-        email["Message-ID"] = make_msgid(idstring=message.dedupe_key.replace(":", "."))
+        # the same notification always has the same Message-ID, so mail clients fold a redelivery
+        domain = self.sender.rpartition("@")[2].strip(">") or "callrouter"
+        email["Message-ID"] = f"<{message.dedupe_key.replace(':', '.')}@{domain}>"
         email["X-Callrouter-Dedupe-Key"] = message.dedupe_key
         email.set_content(message.body)
         return email

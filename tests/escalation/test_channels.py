@@ -80,7 +80,7 @@ async def test_real_smtp_server_receives_the_exact_email(smtp_server: tuple[int,
     assert email["Subject"] == "Missed call: OOO Romashka"
     assert email["To"] == "manager@example.com"
     assert email["X-Callrouter-Dedupe-Key"] == "mc1:s0:r2:email"
-    assert email["Message-ID"] == message_id
+    assert email["Message-ID"] == message_id == "<mc1.s0.r2.email@example.com>"  # stable across redeliveries
     assert email.get_payload(decode=True) == b"line 1\r\nline 2\r\n"  # SMTP line endings
 
 
