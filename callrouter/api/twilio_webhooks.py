@@ -30,7 +30,10 @@ XML = "application/xml"
 router = APIRouter(
     prefix=PREFIX,
     tags=["twilio"],
-    responses={403: {"model": ErrorBody, "description": "Missing or invalid Twilio signature"}},
+    responses={
+        200: {"description": "TwiML", "content": {XML: {"example": '<Response><Dial timeout="20">...'}}},
+        403: {"model": ErrorBody, "description": "Missing or invalid Twilio signature"},
+    },
 )
 
 
