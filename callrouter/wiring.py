@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
@@ -30,6 +32,7 @@ class Container:
     routing: RoutingService | None = None
     redis: Redis | None = None
     originator: Originator | None = None  # click-to-call; set from the running AMI client
+    ami_links: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # AMI link states; set by runtime
 
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""

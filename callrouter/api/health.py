@@ -1,7 +1,13 @@
-"""Liveness, readiness and Prometheus metrics endpoints."""
+"""Liveness, readiness and Prometheus metrics endpoints.
+
+``/ready`` answers 200 ``ready`` when everything is up, 200 ``degraded`` when calls are still routed but a
+helper is down (Redis: lookups go to the database; an AMI link: calls are recorded after it comes back),
+and 503 ``not_ready`` when the database is down or an AMI login is refused (a configuration error).
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -23,16 +29,43 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/ready", summary="Readiness: database, cache and AMI links are usable")
-def ready(request: Request) -> JSONResponse:
-    container = _container(request)
-    checks: dict[str, Any] = {"database": "ok" if container.database_ok() else "down"}
-    ok = checks["database"] == "ok"
-    return JSONResponse(
-        {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+def _ami_check(container: Container) -> tuple[list[dict[str, Any]], bool, bool]:
+    """Each AMI link's state, whether all are logged in, and whether any login was refused."""
+    if container.ami_links is None:
+        return [], True, False
+    links = [dict(state) for state in container.ami_links()]
+    return (
+        links,
+        all(link.get("logged_in") for link in links),
+        any(link.get("login_failed") for link in links),
     )
 
 
-@router.get("/metrics", summary="Prometheus metrics")
+@router.get("/ready", summary="Readiness: database, cache and AMI links")
+async def ready(request: Request) -> JSONResponse:
+    container = _container(request)
+    database_ok = await asyncio.to_thread(container.database_ok)
+    redis_ok = await container.redis_ok()
+    links, links_up, login_refused = _ami_check(container)
+    checks: dict[str, Any] = {
+        "database": "ok" if database_ok else "down",
+        "redis": ("ok" if redis_ok else "down") if container.redis is not None else "not_configured",
+        "ami": links if links else "not_configured",
+    }
+    if not database_ok or login_refused:
+        status, code = "not_ready", 503
+    elif not (redis_ok and links_up):
+        status, code = "degraded", 200
+    else:
+        status, code = "ready", 200
+    return JSONResponse({"status": status, "checks": checks}, status_code=code)
+
+
+@router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {"example": "callrouter_calls_routed_total 0.0\n"}}}},
+)
 def metrics(request: Request) -> Response:
     return Response(generate_latest(_container(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)
