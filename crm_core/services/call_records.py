@@ -31,6 +31,8 @@ from crm_core.models.phones import PhoneNumber
 from crm_core.phone_numbers import normalize_number
 
 REPEAT_WINDOW = timedelta(hours=1)
+# A missed call still waits for a callback while open, and also once it was escalated to the controller.
+AWAITING_CALLBACK = (MissedStatus.OPEN, MissedStatus.ESCALATED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,7 +230,7 @@ def _open_or_merge_missed(
         select(MissedCall)
         .where(
             MissedCall.caller_number == client,
-            MissedCall.status == MissedStatus.OPEN,
+            MissedCall.status.in_(AWAITING_CALLBACK),
             MissedCall.last_attempt_at >= call.started_at - repeat_window,
             MissedCall.last_attempt_at <= call.started_at + repeat_window,
         )
@@ -293,7 +295,7 @@ def _close_called_back(
     opened = session.scalars(
         select(MissedCall).where(
             MissedCall.caller_number == client,
-            MissedCall.status == MissedStatus.OPEN,
+            MissedCall.status.in_(AWAITING_CALLBACK),
             MissedCall.call_record_id != record.id,
             MissedCall.created_at <= answered_at,
         )

@@ -102,6 +102,27 @@ async def test_missed_call_then_outbound_callback_closes_it(
         assert missed.called_back_at is not None and missed.called_back_at > missed.created_at
 
 
+async def test_escalated_missed_call_still_merges_repeats_and_closes_on_callback(
+    traces_dir: Path, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s, s.begin():
+        s.add(Manager(name="M1", login="m1", extension="101", dial_target="Local/phone-m1@agents"))
+    sink = _sink(sessions)
+    missed_frames = trace_frames(traces_dir, "b")
+    await _replay(sink, missed_frames)
+    with sessions() as s, s.begin():
+        s.scalars(select(MissedCall)).one().status = MissedStatus.ESCALATED
+    await _replay(sink, _renumbered(missed_frames, 1, 600))  # the client tries again, ten minutes later
+    with sessions() as s:
+        missed = s.scalars(select(MissedCall)).one()
+        assert (missed.status, missed.attempts) == (MissedStatus.ESCALATED, 2)
+    await _replay(sink, _renumbered(trace_frames(traces_dir, "i"), 1, 1200))  # m1 calls back
+    with sessions() as s:
+        missed = s.scalars(select(MissedCall)).one()
+        assert missed.status is MissedStatus.CALLED_BACK
+        assert missed.called_back_at is not None
+
+
 async def test_three_missed_calls_in_an_hour_make_one_open_missed_call(
     traces_dir: Path, sessions: sessionmaker[Session]
 ) -> None:
