@@ -11,7 +11,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 
 
 @app.command()
-def upgrade(revision: str = typer.Argument("heads", help="Target revision")) -> None:
+def upgrade(revision: str = typer.Argument("head", help="Target revision")) -> None:
     """Apply the migrations to CALLROUTER_DATABASE_URL."""
     settings = load_settings()
     run_upgrade(settings.database_url, revision)
