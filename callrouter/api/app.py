@@ -11,10 +11,12 @@ from callrouter.api.routes import (
     calls,
     click_to_call,
     counterparties,
+    escalation_admin,
     managers,
     number_lists,
     phones,
     records,
+    routing_admin,
 )
 from callrouter.api.security import LoginRateLimiter
 from callrouter.api.workspace import mount_workspace
@@ -47,6 +49,8 @@ def create_app(container: Container) -> FastAPI:
         phones.router,
         number_lists.router,
         calls.router,
+        routing_admin.router,
+        escalation_admin.router,
     )
     for router in (*routers, *records.routers):
         app.include_router(router)

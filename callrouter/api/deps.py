@@ -131,3 +131,4 @@ AdminUser = Annotated[Principal, Depends(require_roles(ManagerRole.ADMIN))]
 SupervisorUser = Annotated[
     Principal, Depends(require_roles(ManagerRole.ADMIN, ManagerRole.DIRECTOR, ManagerRole.CONTROLLER))
 ]
+ManagementUser = Annotated[Principal, Depends(require_roles(ManagerRole.ADMIN, ManagerRole.DIRECTOR))]

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from callrouter.api.deps import AdminUser, CurrentUser, DbSession
+from callrouter.api.deps import AdminUser, CurrentUser, DbSession, Invalidations
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, paginate
 from callrouter.api.schemas.common import MAX_ID
@@ -45,9 +45,13 @@ def list_managers(
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a staff account (admin only)")
-def create_manager(body: ManagerCreate, user: AdminUser, session: DbSession) -> ManagerRead:
+def create_manager(
+    body: ManagerCreate, user: AdminUser, session: DbSession, after: Invalidations
+) -> ManagerRead:
     values = body.model_dump(exclude={"password"})
-    return ManagerRead.model_validate(staff.create(session, user.viewer, values, body.password))
+    created = staff.create(session, user.viewer, values, body.password)
+    after.invalidate_config()
+    return ManagerRead.model_validate(created)
 
 
 @router.get("/{manager_id}", summary="One manager")
@@ -60,12 +64,12 @@ def get_manager(manager_id: ManagerId, user: CurrentUser, session: DbSession) ->
     summary="Update a manager: yourself name/email/mobile; supervisors availability; admin everything",
 )
 def update_manager(
-    manager_id: ManagerId, body: ManagerUpdate, user: CurrentUser, session: DbSession
+    manager_id: ManagerId, body: ManagerUpdate, user: CurrentUser, session: DbSession, after: Invalidations
 ) -> ManagerRead:
     target = get_visible(session, user.viewer, Manager, manager_id)
-    return ManagerRead.model_validate(
-        staff.update(session, user.viewer, target, body.model_dump(exclude_unset=True))
-    )
+    updated = staff.update(session, user.viewer, target, body.model_dump(exclude_unset=True))
+    after.invalidate_config()  # dial target, hours, leave and active status are routing configuration
+    return ManagerRead.model_validate(updated)
 
 
 @router.post("/{manager_id}/password", status_code=status.HTTP_204_NO_CONTENT, summary="Set a password")

@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
 
 from callrouter.api.schemas.auth import Login
 from callrouter.api.schemas.common import Email, Id, Name, ReadModel, Short, Target, WriteModel
+from callrouter.api.schemas.routing_admin import WeeklyHoursJson
 from crm_core.models import ManagerRole
 
-HHMM = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
-Weekday = Literal["1", "2", "3", "4", "5", "6", "7"]
-WorkingHours = Annotated[
-    dict[Weekday, list[tuple[HHMM, HHMM]]],
-    Field(description="ISO weekday -> [[from, to], ...] in the company timezone; null = always reachable"),
-]
+# Validated by the routing calendar itself (intervals in order, "24:00" allowed); null = always reachable.
+WorkingHours = WeeklyHoursJson
 
 _EXAMPLE: dict[str, Any] = {
     "name": "Anna Ivanova",
