@@ -24,7 +24,7 @@ from callrouter.wiring import Container, routing_options
 from crm_core.metrics import Metrics
 from crm_core.models import Manager, PhoneNumber
 from crm_core.models.auth import AuditEntry
-from crm_core.models.routing_config import Holiday, RoutingSettings, RoutingTarget
+from crm_core.models.routing_config import RoutingSettings, RoutingTarget
 from routing.service import RoutingService
 from tests.api.conftest import Staff, add_counterparty
 
@@ -92,11 +92,10 @@ WRITES: list[tuple[str, str, dict[str, Any] | None]] = [
     ("PATCH", "/targets/{id}", {"ring_timeout_s": 25}),
     ("DELETE", "/targets/{id}", None),
     ("PATCH", "/settings", {"reject_treatment": "hangup"}),
-    ("PUT", "/settings", {
-        "business_hours": None, "default_target_id": None, "after_hours_target_id": None,
-        "group_target_id": None, "manager_number_target_id": None, "reject_treatment": "busy",
-        "fallback_to_controller": True, "fallback_to_reception": True, "cache_ttl_s": 300, "negative_ttl_s": 30,
-    }),
+    ("PUT", "/settings", {"business_hours": None, "reject_treatment": "busy", "cache_ttl_s": 300,
+        "default_target_id": None, "after_hours_target_id": None, "group_target_id": None,
+        "manager_number_target_id": None, "fallback_to_controller": True, "fallback_to_reception": True,
+        "negative_ttl_s": 30}),
     ("POST", "/holidays", {"day": "2026-05-01", "name": "Labour Day"}),
 ]  # fmt: skip
 
