@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from callrouter.api.deps import SupervisorUser, container_of
 from callrouter.api.errors import ApiError, ErrorBody
@@ -25,6 +25,31 @@ class RouteStepRead(BaseModel):
 
 class DryRunRead(BaseModel):
     """The routing decision for one caller id, as the FastAGI server would answer it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "number": "8 (900) 111-00-01",
+                    "kind": "manager",
+                    "target": "PJSIP/101",
+                    "steps": [
+                        {"target": "PJSIP/101", "timeout_s": 20},
+                        {"target": "PJSIP/102", "timeout_s": 25},
+                        {"target": "PJSIP/100", "timeout_s": 30},
+                    ],
+                    "reason": "number belongs to counterparty #7: personal manager Ann",
+                    "notes": [],
+                    "counterparty_id": 7,
+                    "manager_id": 3,
+                    "register_number": False,
+                    "after_hours": False,
+                    "treatment": None,
+                    "degraded": None,
+                }
+            ]
+        }
+    )
 
     number: str
     kind: str
