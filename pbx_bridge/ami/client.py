@@ -15,17 +15,22 @@ Lifecycle: connect (deadline) -> ``Login`` with the ``Events`` mask -> ``CoreSho
 answered within ``ping_timeout`` -> on any failure the session is closed, waiting actions fail with
 :class:`AmiDisconnected`, and we reconnect after an exponential backoff with full jitter. A refused login
 sets ``state.login_failed`` (for ``/ready``), is logged as an error and backs off like any failure.
+
+Stopping: every task the client starts is cancelled and awaited, and no code path may swallow a
+cancellation (no ``suppress(CancelledError)`` around awaits, no ``asyncio.wait_for`` on Python 3.11, see
+:mod:`pbx_bridge.ami.connection`), so :meth:`AmiClient.stop` returns within milliseconds whether the link
+is connecting, backing off, logged in, hung or closed by the peer.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import Any
 
 from crm_core.metrics import Metrics
 from pbx_bridge.ami.connection import AmiConnection, AmiReply, Headers, Message
@@ -47,6 +52,33 @@ def backoff_delay(attempt: int, initial: float, maximum: float, rng: Callable[[]
     """
     delay = min(maximum, initial * 2 ** min(attempt, 32))
     return delay / 2 + rng() * delay / 2
+
+
+async def cancel_and_wait(
+    tasks: Collection[asyncio.Task[Any]], timeout: float | None = None
+) -> set[asyncio.Task[Any]]:
+    """Cancel ``tasks`` and wait until they have ended (at most ``timeout``); return those still running.
+
+    The caller's own cancellation is never swallowed: it propagates once the (already cancelled) tasks
+    have ended. The tasks' results and errors are consumed, they were asked to stop.
+    """
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return set()
+    try:
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+    except asyncio.CancelledError:
+        await asyncio.wait(tasks, timeout=timeout)
+        raise
+    for task in done:
+        if not task.cancelled():
+            task.exception()
+    return pending
+
+
+def _without_list_headers(event: Message) -> Message:
+    return {k: v for k, v in event.items() if k not in ("Event", "ActionID")}
 
 
 class AmiClient:
@@ -84,19 +116,27 @@ class AmiClient:
             ]
 
     async def stop(self) -> None:
-        """Close the link and stop consuming; queued events not yet handled are dropped."""
-        tasks = [*self._tasks, *self._background]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            _, pending = await asyncio.wait(tasks, timeout=self.config.connect_timeout)
-            if pending:
-                log.error("AMI client %s: tasks did not stop: %s", self.config.pbx, pending)
-        self._tasks = []
+        """Close the link, cancel and await every task; queued events not yet handled are dropped.
+
+        Returns within ``config.stop_timeout`` whatever the link is doing; only a sink that ignores
+        cancellation (e.g. a database write in a thread) can outlive it, which is logged.
+        """
+        tasks, self._tasks = self._tasks, []  # from here on, no resync task is spawned
+        if self._conn is not None:
+            self._conn.close("client stopped")
+        pending = await cancel_and_wait([*tasks, *self._background], self.config.stop_timeout)
+        if pending:
+            log.error("AMI client %s: tasks still running after stop: %s", self.config.pbx, pending)
+
+    @property
+    def running(self) -> bool:
+        """``start`` was called and ``stop`` was not."""
+        return bool(self._tasks)
 
     async def wait_logged_in(self, timeout: float) -> None:
         """Wait until the link is logged in (raises ``TimeoutError``)."""
-        await asyncio.wait_for(self._logged_in.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self._logged_in.wait()
 
     async def send_action(self, name: str, headers: Headers = (), timeout: float | None = None) -> AmiReply:
         """Send an action on the live link; fails at once when the link is down, never hangs."""
@@ -140,8 +180,6 @@ class AmiClient:
         while True:
             try:
                 await self._session()
-            except asyncio.CancelledError:
-                raise
             except AmiLoginFailed as exc:
                 self._fail("login_failed", f"login refused: {exc}", logging.ERROR)
                 self.state.login_failed = True
@@ -170,28 +208,23 @@ class AmiClient:
 
     async def _session(self) -> None:
         cfg = self.config
-        reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(cfg.host, cfg.port, limit=cfg.read_size), cfg.connect_timeout
-        )
+        async with asyncio.timeout(cfg.connect_timeout):
+            reader, writer = await asyncio.open_connection(cfg.host, cfg.port, limit=cfg.read_size)
         conn = AmiConnection(reader, writer, self._on_events, self._on_faults, cfg.read_size)
         self._conn = conn
         self.state.connected = True
         self.state.connects += 1
-        reading = asyncio.create_task(conn.read_loop())
-        watchdog: asyncio.Task[None] | None = None
+        reading = asyncio.create_task(conn.read_loop(), name=f"ami-reader-{cfg.pbx}")
+        children = [reading]
         try:
             await self._login(conn)
             await self._snapshot(conn)
-            watchdog = asyncio.create_task(self._ping_loop(conn))
+            children.append(asyncio.create_task(self._ping_loop(conn), name=f"ami-ping-{cfg.pbx}"))
             await reading  # returns at end of stream (also when the watchdog closes the link)
             raise self._ping_failure or AmiError("connection closed by the PBX")
         finally:
             conn.close("session ended")
-            for task in (reading, watchdog):
-                if task is not None:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError, OSError, AmiError):
-                        await task
+            await cancel_and_wait(children)
 
     async def _login(self, conn: AmiConnection) -> None:
         cfg = self.config
@@ -209,13 +242,18 @@ class AmiClient:
 
     async def _snapshot(self, conn: AmiConnection) -> None:
         reply = await conn.send("CoreShowChannels", timeout=self.config.action_timeout)
-        self._consumer.offer_snapshot(reply.events)
+        # the sink gets each channel's fields; Event and our ActionID are transport details
+        self._consumer.offer_snapshot([_without_list_headers(e) for e in reply.events])
 
     def _resync(self) -> None:
-        """Consumer asked for a fresh snapshot (after overflow or a sink error)."""
+        """Consumer asked for a fresh snapshot (after overflow or a sink error).
+
+        When the link is not logged in, nothing is lost: every login is followed by a snapshot, queued
+        after everything read before it.
+        """
         conn = self._conn
-        if conn is not None and self.state.logged_in:
-            task = asyncio.create_task(self._resync_on(conn))
+        if conn is not None and self.state.logged_in and self._tasks:
+            task = asyncio.create_task(self._resync_on(conn), name=f"ami-resync-{self.config.pbx}")
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 

@@ -3,6 +3,11 @@
 Responses (and the events of list actions such as ``CoreShowChannels``) are matched to their action by
 ``ActionID``; every other event goes, in batches, to ``on_events``, which must not block. Every action has a
 deadline, and a closed session fails its waiting actions at once.
+
+Deadlines use ``asyncio.timeout``, never ``asyncio.wait_for``: on Python 3.11, ``wait_for`` returns the
+result and *swallows* the caller's cancellation when the awaited reply arrives in the same loop iteration as
+the cancel, which left a stopped link task running forever. Closing aborts the socket (no flush): a hung
+peer that does not read would otherwise keep the transport, and the read loop, open indefinitely.
 """
 
 from __future__ import annotations
@@ -129,8 +134,10 @@ class AmiConnection:
         waiting = _Waiting(asyncio.get_running_loop().create_future())
         self._waiting[action_id] = waiting
         try:
-            self._writer.write(data)
-            return await asyncio.wait_for(self._drain_then(waiting.future), timeout)
+            async with asyncio.timeout(timeout):
+                self._writer.write(data)
+                await self._writer.drain()
+                return await waiting.future
         except TimeoutError:
             raise AmiActionTimeout(f"no reply to {name} within {timeout:g} s") from None
         except OSError as exc:
@@ -138,15 +145,11 @@ class AmiConnection:
         finally:
             del self._waiting[action_id]
 
-    async def _drain_then(self, future: asyncio.Future[AmiReply]) -> AmiReply:
-        await self._writer.drain()
-        return await future
-
     def close(self, reason: str) -> None:
-        """Close the socket and fail every action still waiting."""
+        """Abort the socket (the read loop then ends at once) and fail every action still waiting."""
         if not self.closed:
             self.closed = True
-            self._writer.close()
+            self._writer.transport.abort()
         for waiting in self._waiting.values():
             if not waiting.future.done():
                 waiting.future.set_exception(AmiDisconnected(reason))

@@ -38,6 +38,7 @@ class AmiLinkConfig:
     event_mask: str = "call,dialplan,agent,cdr"
     events: frozenset[str] | None = CALL_TRACKING_EVENTS  # None: hand every event to the sink
     read_size: int = 256 * 1024
+    stop_timeout: float = 0.5  # upper bound of AmiClient.stop(), whatever the link is doing
 
 
 @dataclass

@@ -107,8 +107,21 @@ class AmiStandIn:
         self._running.set()
 
     def drop_connections(self) -> None:
-        """Close every open session abruptly, like a PBX restart or a network cut."""
+        """End every open session, like a PBX restart or a network cut: see :meth:`_hang_up`."""
         for writer in list(self._writers):
+            self._hang_up(writer)
+
+    def _hang_up(self, writer: asyncio.StreamWriter) -> None:
+        """Send what was written, then end of stream; the session stops answering and writing.
+
+        A half-close, not ``close()``: closing a socket whose receive buffer holds unread bytes (the
+        client's Pings) makes the kernel send a RST and discard the bytes still in flight, so the client
+        would never see what was written just before the cut.
+        """
+        self._writers.discard(writer)
+        if writer.can_write_eof():
+            writer.write_eof()
+        else:
             writer.close()
 
     def inject(self, raw: bytes) -> None:
@@ -135,7 +148,7 @@ class AmiStandIn:
             while data := await reader.read(65536):
                 for action in parser.feed(data):
                     self.actions.append(action)
-                    if self.silent:
+                    if self.silent or writer not in self._writers:  # hung, or hung up
                         continue
                     if action.get("Action", "").lower() == "login":
                         if not await self._login(action, writer):
@@ -143,7 +156,7 @@ class AmiStandIn:
                         replay = replay or self._spawn(self._replay(writer))
                     else:
                         await self._answer(action, writer)
-        except (ConnectionError, asyncio.CancelledError):
+        except ConnectionError:
             pass
         finally:
             self._writers.discard(writer)
@@ -212,6 +225,8 @@ class AmiStandIn:
         with contextlib.suppress(ConnectionError):
             while self.position < len(self.messages):
                 await self._running.wait()
+                if writer not in self._writers:
+                    return
                 if self.silent:
                     await asyncio.sleep(0.01)
                     continue
@@ -225,7 +240,7 @@ class AmiStandIn:
                     self.position += self.lost_on_cut
                     if self.stall_on_cut:
                         self.stall()
-                    writer.close()
+                    self._hang_up(writer)
                     return
                 if self.message_delay:
                     await asyncio.sleep(self.message_delay)

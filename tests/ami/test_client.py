@@ -20,9 +20,30 @@ from tests.ami.trace import Trace
 ClientFactory = Callable[..., AmiClient]
 
 
+STOP_BOUND = 0.3  # seconds: stop() must return well under a second, whatever the link is doing
+
+
+def ami_tasks() -> list[asyncio.Task[object]]:
+    """The client's tasks still alive (all of them are named ``ami-*``)."""
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("ami-") and not t.done()]
+
+
+async def stop_promptly(client: AmiClient) -> None:
+    """Stop ``client``; fail unless it returned within :data:`STOP_BOUND` with every task ended."""
+    started = time.perf_counter()
+    await client.stop()
+    elapsed = time.perf_counter() - started
+    assert elapsed < STOP_BOUND, f"stop() took {elapsed:.3f} s"
+    assert not ami_tasks()
+    assert not client.running and not client.state.connected and not client.state.logged_in
+
+
 @pytest.fixture
-async def make_client() -> AsyncIterator[ClientFactory]:
-    """``make_client(standin, sink, **config)`` builds a started-later client; all are stopped after."""
+async def make_client(ami_standin: StandInFactory) -> AsyncIterator[ClientFactory]:
+    """``make_client(standin, sink, **config)`` builds a started-later client; all are stopped after.
+
+    It depends on ``ami_standin`` so that clients are always stopped before the stand-ins close.
+    """
     clients: list[AmiClient] = []
 
     def make(standin: AmiStandIn, sink: RecordingSink, **overrides: object) -> AmiClient:
@@ -32,7 +53,7 @@ async def make_client() -> AsyncIterator[ClientFactory]:
 
     yield make
     for client in clients:
-        await client.stop()
+        await stop_promptly(client)
 
 
 def fault(client: AmiClient, kind: str) -> float:
@@ -80,9 +101,10 @@ async def test_ping_timeout_on_a_hung_link_reconnects(
     ami_standin: StandInFactory, make_client: ClientFactory, answered_trace: Trace
 ) -> None:
     pbx = await ami_standin(answered_trace)
-    client = make_client(pbx, RecordingSink())
+    sink = RecordingSink()
+    client = make_client(pbx, sink)
     await client.start()
-    await client.wait_logged_in(2)
+    await wait_until(lambda: "snapshot" in sink.log)  # the session is past Login and CoreShowChannels
     pbx.silent = True
     await wait_until(lambda: not client.state.logged_in)
     assert "Ping" in (client.state.last_error or "")
@@ -154,9 +176,12 @@ async def test_overflow_drops_counts_and_resyncs_after_draining(
     ami_standin: StandInFactory, make_client: ClientFactory, answered_trace: Trace
 ) -> None:
     pbx = await ami_standin(answered_trace)
+    pbx.stall()  # events only after the connect snapshot: the second snapshot is the overflow's resync
     sink = RecordingSink(delay=0.002)
     client = make_client(pbx, sink, events=None, queue_size=20)
     await client.start()
+    await wait_until(lambda: sink.log == ["snapshot"])
+    pbx.resume()
     await asyncio.wait_for(pbx.replay_done.wait(), 5)
     await wait_until(lambda: len(sink.snapshots) == 2)
     assert client.state.events_dropped > 0
@@ -168,12 +193,15 @@ async def test_sink_error_is_counted_and_triggers_a_resync(
     ami_standin: StandInFactory, make_client: ClientFactory, answered_trace: Trace
 ) -> None:
     pbx = await ami_standin(answered_trace)
+    pbx.stall()  # events only after the connect snapshot: the resync below is the error's own
     sink = RecordingSink(fail_on="DialBegin")
     client = make_client(pbx, sink)
     await client.start()
-    await wait_until(lambda: len(sink.snapshots) >= 2)
+    await wait_until(lambda: sink.log == ["snapshot"])
+    pbx.resume()
+    await wait_until(lambda: pbx.replay_done.is_set() and len(sink.snapshots) >= 2)
     assert fault(client, "sink_error") == 2  # the caller leg's and the trunk leg's DialBegin
-    assert client.state.logged_in
+    assert sink.log[-1] == "snapshot" and client.state.logged_in and client.state.connects == 1
 
 
 @pytest.mark.parametrize(
@@ -220,7 +248,7 @@ async def test_every_real_trace_reaches_the_sink_exactly_as_parsed(
         await wait_until(lambda: len(sink.events) == len(expected))  # noqa: B023
         assert sink.events == expected, trace.name
         assert len(expected) == trace.event_count
-        await client.stop()
+        await stop_promptly(client)
 
 
 async def test_event_filter_keeps_only_call_tracking_events(
