@@ -1,12 +1,17 @@
-"""A sink that records what the AMI client hands over, and client settings tuned for fast tests."""
+"""A sink that records what the AMI client hands over, client settings tuned for fast tests, and a
+check that a client stops promptly."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pbx_bridge.ami.client import AmiClient
 from pbx_bridge.ami.link import AmiLinkConfig
+
+STOP_BOUND = 0.3  # seconds: stop() must return well under a second, whatever the link is doing
 
 
 class RecordingSink:
@@ -55,3 +60,19 @@ async def wait_until(predicate: Any, timeout: float = 3.0) -> None:
     async with asyncio.timeout(timeout):
         while not predicate():
             await asyncio.sleep(0.005)
+
+
+def ami_tasks() -> list[asyncio.Task[Any]]:
+    """The AMI clients' tasks still alive (all of them are named ``ami-*``)."""
+    return [t for t in asyncio.all_tasks() if t.get_name().startswith("ami-") and not t.done()]
+
+
+async def stop_promptly(client: AmiClient) -> float:
+    """Stop ``client``; fail unless it returned within :data:`STOP_BOUND` with every task ended."""
+    started = time.perf_counter()
+    await client.stop()
+    elapsed = time.perf_counter() - started
+    assert elapsed < STOP_BOUND, f"stop() took {elapsed:.3f} s"
+    assert not ami_tasks()
+    assert not client.running and not client.state.connected and not client.state.logged_in
+    return elapsed

@@ -13,29 +13,11 @@ from pbx_bridge.ami.client import AmiClient
 from pbx_bridge.ami.errors import AmiActionTimeout, AmiNotConnected
 from pbx_bridge.ami.parser import parse_messages
 from tests.ami.conftest import StandInFactory
-from tests.ami.helpers import RecordingSink, fast_config, wait_until
+from tests.ami.helpers import RecordingSink, fast_config, stop_promptly, wait_until
 from tests.ami.standin import AmiStandIn
 from tests.ami.trace import Trace
 
 ClientFactory = Callable[..., AmiClient]
-
-
-STOP_BOUND = 0.3  # seconds: stop() must return well under a second, whatever the link is doing
-
-
-def ami_tasks() -> list[asyncio.Task[object]]:
-    """The client's tasks still alive (all of them are named ``ami-*``)."""
-    return [t for t in asyncio.all_tasks() if t.get_name().startswith("ami-") and not t.done()]
-
-
-async def stop_promptly(client: AmiClient) -> None:
-    """Stop ``client``; fail unless it returned within :data:`STOP_BOUND` with every task ended."""
-    started = time.perf_counter()
-    await client.stop()
-    elapsed = time.perf_counter() - started
-    assert elapsed < STOP_BOUND, f"stop() took {elapsed:.3f} s"
-    assert not ami_tasks()
-    assert not client.running and not client.state.connected and not client.state.logged_in
 
 
 @pytest.fixture
