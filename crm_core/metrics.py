@@ -33,7 +33,9 @@ class Metrics:
             "callrouter_agi_faults", "Malformed or aborted FastAGI sessions", ["kind"], registry=r
         )
         self.agi_probes = Counter(
-            "callrouter_agi_probes", "FastAGI connections closed without a request (health probes)", registry=r
+            "callrouter_agi_probes",
+            "FastAGI connections closed without a request (health probes)",
+            registry=r,
         )
         self.ami_events = Counter("callrouter_ami_events", "AMI events received", ["pbx"], registry=r)
         self.ami_faults = Counter(
