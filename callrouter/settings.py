@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEVELOPMENT_API_KEY = "development-only-signing-key-do-not-use-in-production"
@@ -22,6 +22,16 @@ def split_bind(bind: str) -> tuple[str, int]:
     if not host or not port.isdigit():
         raise ValueError(f"expected host:port, got {bind!r}")
     return host.strip("[]"), int(port)
+
+
+class AmiPbxSettings(BaseModel):
+    """A further PBX's manager interface (items of ``CALLROUTER_AMI_EXTRA_PBXS``, a JSON list)."""
+
+    name: str = Field(min_length=1)
+    host: str = Field(min_length=1)
+    port: int = Field(default=5038, ge=1, le=65535)
+    username: str = Field(min_length=1)
+    secret: SecretStr
 
 
 class Settings(BaseSettings):
@@ -62,6 +72,7 @@ class Settings(BaseSettings):
     ami_port: int = 5038
     ami_username: str | None = None
     ami_secret: SecretStr | None = None
+    ami_extra_pbxs: list[AmiPbxSettings] = []  # more PBXs besides pbx_name (names must differ)
     originate_context: str = "from-internal"  # dialplan context a click-to-call dials the client from
 
     twilio_account_sid: str | None = None

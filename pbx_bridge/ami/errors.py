@@ -25,3 +25,7 @@ class AmiActionFailed(AmiError):
 
 class AmiLoginFailed(AmiError):
     """Asterisk refused the Login (wrong user or secret, or no AMI permission)."""
+
+
+class AmiUnknownPbx(AmiError, LookupError):
+    """No AMI link is configured under that PBX name."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ class RecordingSink:
         self.events: list[dict[str, str]] = []
         self.snapshots: list[list[dict[str, str]]] = []
         self.log: list[str] = []  # "event" / "snapshot", in the order they were handled
+        self.pbxs: Counter[str] = Counter()  # events handled per PBX
 
     async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
         if self.delay:
@@ -30,6 +32,7 @@ class RecordingSink:
             raise RuntimeError(f"sink refuses {self.fail_on}")
         self.events.append(dict(message))
         self.log.append("event")
+        self.pbxs[pbx] += 1
 
     async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
         self.snapshots.append([dict(c) for c in live_channels])
