@@ -1,12 +1,20 @@
-"""Process lifecycle: start every configured service on one asyncio loop and stop them together."""
+"""Process lifecycle: start every configured service on one asyncio loop and stop them together.
+
+``callrouter serve`` runs, in one process: the HTTP API, the FastAGI server (asking the routing service),
+the AMI links of every configured PBX (feeding call tracking) and the escalation worker.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from contextlib import AsyncExitStack
 
 import uvicorn
 
+from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
+from callrouter.escalation import build_escalation_worker
 from callrouter.settings import split_bind
 from callrouter.wiring import Container
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
@@ -23,19 +31,46 @@ def build_agi_server(container: Container) -> FastAgiServer:
     return FastAgiServer(handler, default, container.metrics, deadline_s=settings.agi_deadline_ms / 1000)
 
 
-async def run_services(container: Container) -> None:
-    """Serve the API and FastAGI (and the other configured services) until cancelled."""
-    host, port = split_bind(container.settings.api_bind)
+async def _start_escalation_worker(container: Container, stack: AsyncExitStack) -> None:
+    worker = build_escalation_worker(container)
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop), name="escalation-worker")
+
+    async def _stop() -> None:
+        stop.set()
+        await task
+
+    stack.push_async_callback(_stop)
+
+
+async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
+    await stop.wait()
+    server.should_exit = True
+
+
+async def run_services(container: Container, stop: asyncio.Event | None = None) -> None:
+    """Serve API, FastAGI, AMI links and the escalation worker until interrupted (or ``stop`` is set);
+    then stop them in reverse order."""
+    settings = container.settings
+    host, port = split_bind(settings.api_bind)
     config = uvicorn.Config(create_app(container), host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    if container.routing is not None:
-        await container.routing.start()
-    agi = build_agi_server(container)
-    await agi.start(*split_bind(container.settings.agi_bind))
-    log.info("serving FastAGI", extra={"bind": container.settings.agi_bind})
-    try:
-        log.info("serving API", extra={"bind": container.settings.api_bind})
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(container.aclose)
+        if container.routing is not None:
+            await container.routing.start()
+        agi = build_agi_server(container)
+        await agi.start(*split_bind(settings.agi_bind))
+        stack.push_async_callback(agi.close)
+        log.info("serving FastAGI", extra={"bind": settings.agi_bind})
+        ami = attach_ami(container)
+        if ami is not None:
+            await ami.start()
+            stack.push_async_callback(ami.stop)
+            log.info("AMI links started", extra={"pbxs": ami.pbxs})
+        await _start_escalation_worker(container, stack)
+        if stop is not None:
+            watcher = asyncio.create_task(_exit_when(stop, server))
+            stack.callback(watcher.cancel)
+        log.info("serving API", extra={"bind": settings.api_bind})
         await server.serve()
-    finally:
-        await agi.close()
-        await container.aclose()
