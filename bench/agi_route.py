@@ -21,9 +21,7 @@ import multiprocessing
 import os
 import random
 import time
-import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from multiprocessing.pool import Pool
 from pathlib import Path
@@ -33,6 +31,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy import create_engine, text
 
+from bench.databases import throwaway_database
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
 from crm_core.migrations import upgrade
@@ -42,9 +41,6 @@ from pbx_bridge.agi.server import FastAgiServer
 from routing.decision import RouteDecision, RouteStep
 from routing.service import RoutingOptions, RoutingService
 
-PG_ADMIN_URL = os.environ.get(
-    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
 REDIS_URL = os.environ.get("CALLROUTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 DEAD_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:1/none?connect_timeout=1"
@@ -59,20 +55,6 @@ MANAGERS = 200
 
 def number(n: int) -> str:
     return f"+7900{n:07d}"
-
-
-@contextmanager
-def throwaway_database() -> Iterator[str]:
-    name = f"callrouter_bench_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(url: str, counterparties: int, numbers: int) -> float:
@@ -333,7 +315,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="callers in the closed-loop runs")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # degraded answers are counted, not printed per call
-    with throwaway_database() as db_url:
+    with throwaway_database("postgres") as db_url:  # migrated by seed(), inside the seeding figure
         seconds = seed(db_url, args.counterparties, args.numbers)
         print(f"seeded {args.counterparties:,} counterparties / {args.numbers:,} numbers in {seconds:.1f} s")
         with multiprocessing.get_context("spawn").Pool(1) as pool:

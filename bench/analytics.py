@@ -8,21 +8,17 @@ changes), and the ABC/XYZ (12 months), RFM, forgotten-clients and KPI reports.
 from __future__ import annotations
 
 import argparse
-import os
 import random
-import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from bench.databases import Backend, throwaway_database
 from crm_core.analytics.abc_xyz import abc_xyz_report
 from crm_core.analytics.forgotten import forgotten_clients
 from crm_core.analytics.kpi import manager_kpis
@@ -30,34 +26,10 @@ from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import rfm_report
 from crm_core.analytics.status import recompute_statuses
 from crm_core.db import make_engine
-from crm_core.migrations import upgrade
 from crm_core.models import Counterparty, Manager, Shipment
 
-PG_ADMIN_URL = os.environ.get(
-    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
 TODAY = date(2024, 6, 30)
 CHUNK = 10_000
-
-
-@contextmanager
-def sqlite_url() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_url() -> Iterator[str]:
-    name = f"callrouter_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def seed(session: Session, counterparties: int, shipments: int, rng: random.Random) -> None:
@@ -97,7 +69,6 @@ def timed(label: str, step: Callable[[], object]) -> None:
 
 
 def run(backend: str, url: str, counterparties: int, shipments: int) -> None:
-    upgrade(url)
     engine = make_engine(url)
     now = datetime.combine(TODAY, datetime.min.time(), UTC)
     year = Period(date(2023, 7, 1), TODAY)
@@ -130,10 +101,10 @@ def main() -> None:
     parser.add_argument("--counterparties", type=int, default=13_000)
     parser.add_argument("--shipments", type=int, default=500_000)
     args = parser.parse_args()
-    backends = {"sqlite": sqlite_url, "postgres": postgres_url}
-    for name, make_url in backends.items():
+    backends: tuple[Backend, ...] = ("sqlite", "postgres")
+    for name in backends:
         if args.backend in (name, "both"):
-            with make_url() as url:
+            with throwaway_database(name, migrate=True) as url:
                 run(name, url, args.counterparties, args.shipments)
 
 

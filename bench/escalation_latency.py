@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import statistics
-import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench.databases import throwaway_database
 from crm_core.db import make_engine, make_session_factory
-from crm_core.migrations import upgrade
 from crm_core.models import CallDirection, CallDisposition, CallRecord, Manager, MissedCall, MissedReason
 from crm_core.services.escalation import PolicyStep, Recipient, set_policy
 from crm_core.services.notification_outbox import OutgoingMessage
@@ -43,24 +38,6 @@ class ArrivalChannel:
     async def send(self, message: OutgoingMessage) -> str | None:
         self.arrivals[message.missed_call_id] = time.perf_counter()
         return None
-
-
-@contextlib.contextmanager
-def throwaway(pg_url: str | None) -> Iterator[str]:
-    if pg_url is None:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-        return
-    name = f"callrouter_bench_esc_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield pg_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def add_missed(sessions: sessionmaker[Session], manager_id: int, n: int) -> int:
@@ -90,7 +67,6 @@ def add_missed(sessions: sessionmaker[Session], manager_id: int, n: int) -> int:
 
 
 async def measure(url: str, calls: int, burst: int) -> tuple[list[float], float]:
-    upgrade(url)
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with sessions.begin() as s:
@@ -135,7 +111,7 @@ def main() -> None:
     for backend, pg in (("SQLite", None), ("PostgreSQL", args.pg_url)):
         if backend == "PostgreSQL" and pg is None:
             continue
-        with throwaway(pg) as url:
+        with throwaway_database("sqlite" if pg is None else "postgres", migrate=True, admin_url=pg) as url:
             lat, rate = asyncio.run(measure(url, args.calls, args.burst))
         q = statistics.quantiles(lat, n=20)
         print(f"| {backend} | {statistics.median(lat):.2f} | {q[18]:.2f} | {max(lat):.2f} | {rate:.0f} |")

@@ -17,18 +17,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from bench.databases import Backend, throwaway_database
 
-from crm_core.migrations import upgrade
-
-PG_ADMIN_URL = os.environ.get(
-    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
 MANAGERS = 50
 STATUSES = ("potential", "regular", "one_time_fresh", "one_time_old", "departed")
 
@@ -77,33 +69,10 @@ def _callrouter(url: str, *args: str) -> tuple[float, float, str]:
     return elapsed, _children_cpu() - cpu, done.stdout.strip()
 
 
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory() as tmp:
-        yield f"sqlite:///{Path(tmp) / 'bench.db'}"
-
-
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    """A throw-away PostgreSQL database, dropped afterwards."""
-    name = f"callrouter_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def bench(backend: str, rows: int, workdir: Path) -> None:
+def bench(backend: Backend, rows: int, workdir: Path) -> None:
     clients = workdir / "clients.csv"
     managers = workdir / "managers.csv"
-    database = sqlite_database if backend == "sqlite" else postgres_database
-    with database() as url:
-        upgrade(url)
+    with throwaway_database(backend, migrate=True) as url:
         _callrouter(url, str(managers), "--kind", "managers")
         for label in ("first import", "re-import"):
             seconds, cpu, summary = _callrouter(url, str(clients))
@@ -122,7 +91,8 @@ def main() -> None:
         workdir = Path(tmp)
         (workdir / "clients.csv").write_text(counterparty_csv(args.rows), encoding="utf-8")
         (workdir / "managers.csv").write_text(managers_csv(), encoding="utf-8")
-        for backend in ("sqlite", "postgres") if args.backend == "both" else (args.backend,):
+        backends: tuple[Backend, ...] = ("sqlite", "postgres") if args.backend == "both" else (args.backend,)
+        for backend in backends:
             bench(backend, args.rows, workdir)
 
 

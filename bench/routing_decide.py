@@ -12,23 +12,20 @@ import logging
 import statistics
 import sys
 import time
-import uuid
 
 from sqlalchemy import create_engine, text
 
+from bench.databases import throwaway_database
 from callrouter.wiring import build_redis
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
-from crm_core.migrations import upgrade
 from routing.service import RoutingOptions, RoutingService
 
-PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 REDIS = "redis://127.0.0.1:6379/14"
 DEAD_REDIS = "redis://127.0.0.1:1/0"
 
 
 def seed(url: str, n: int) -> list[str]:
-    upgrade(url)
     with create_engine(url).begin() as conn:
         conn.execute(
             text(
@@ -100,18 +97,9 @@ async def run(url: str, numbers: list[str]) -> None:
 def main() -> None:
     logging.disable(logging.WARNING)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
-    name = f"callrouter_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN.rsplit("/", 1)[0] + "/" + name
-    try:
+    with throwaway_database("postgres", migrate=True) as url:
         numbers = seed(url, n)
         asyncio.run(run(url, numbers))
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

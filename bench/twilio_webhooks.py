@@ -12,26 +12,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import statistics
-import tempfile
 import time
 import uuid
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import create_engine, text
 from twilio.request_validator import RequestValidator
 
+from bench.databases import throwaway_database
 from callrouter.api.app import create_app
 from callrouter.settings import Settings
 from callrouter.wiring import build_container
-from crm_core.migrations import upgrade
 from crm_core.models import Counterparty, Manager, PhoneNumber
 
-PG_ADMIN_URL = os.environ.get(
-    "CALLROUTER_BENCH_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-)
 BASE = "https://callrouter.example.com"
 TOKEN = "bench-token-0123456789abcdef"
 
@@ -100,35 +94,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2000)
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
-    admin = None
-    name = f"callrouter_bench_twilio_{uuid.uuid4().hex[:8]}"
-    with tempfile.TemporaryDirectory() as tmp:
-        if args.postgres:
-            admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-        else:
-            url = f"sqlite:///{tmp}/bench.db"
-        try:
-            upgrade(url)
-            settings = Settings(
-                env="development",
-                database_url=url,
-                twilio_auth_token=SecretStr(TOKEN),
-                twilio_webhook_base_url=BASE,
-                twilio_sip_domain="pbx.example.com",
-            )
-            numbers = seed(settings, args.clients)
-            print(
-                f"{'postgresql' if args.postgres else 'sqlite'}: {args.calls} calls, {args.clients} clients"
-            )
-            report(asyncio.run(play(settings, numbers, args.calls)), settings.agi_deadline_ms)
-        finally:
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    with throwaway_database("postgres" if args.postgres else "sqlite", migrate=True) as url:
+        settings = Settings(
+            env="development",
+            database_url=url,
+            twilio_auth_token=SecretStr(TOKEN),
+            twilio_webhook_base_url=BASE,
+            twilio_sip_domain="pbx.example.com",
+        )
+        numbers = seed(settings, args.clients)
+        print(f"{'postgresql' if args.postgres else 'sqlite'}: {args.calls} calls, {args.clients} clients")
+        report(asyncio.run(play(settings, numbers, args.calls)), settings.agi_deadline_ms)
 
 
 if __name__ == "__main__":
