@@ -12,6 +12,8 @@ import argparse
 import re
 import socket
 import time
+from collections.abc import Callable
+from functools import partial
 from multiprocessing import Process, Queue
 from pathlib import Path
 
@@ -62,14 +64,17 @@ def read_over_tcp(calls: int, chunk: int) -> tuple[float, float, int]:
     ports: Queue = Queue()
     child = Process(target=_serve, args=(calls, ports), daemon=True)
     child.start()
-    sock = socket.create_connection(("127.0.0.1", ports.get(timeout=30)))
-    parser, count = AmiParser(), 0
-    started, cpu = time.perf_counter(), time.process_time()
-    with sock:
-        while block := sock.recv(chunk):
-            count += len(parser.feed(block))
-    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-    child.join()
+    try:  # nothing is written to disk; the generator process never outlives the run
+        sock = socket.create_connection(("127.0.0.1", ports.get(timeout=30)))
+        parser, count = AmiParser(), 0
+        started, cpu = time.perf_counter(), time.process_time()
+        with sock:
+            while block := sock.recv(chunk):
+                count += len(parser.feed(block))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    finally:
+        child.terminate()
+        child.join()
     return elapsed, cpu, count
 
 
@@ -131,11 +136,22 @@ def main() -> None:
 
     burst = data[: 6 * 1024 * 1024]
     burst = burst[: burst.rfind(b"\r\n\r\n") + 4]
-    for label, chunk in (("6 MB burst, one feed", len(burst)), ("same bytes, 4 KiB feeds", 4096)):
-        best = min(parse_in_chunks(burst, chunk) for _ in range(3))
-        print(f"linearity, ours, {label:>24}: {best[1] / best[0]:10,.0f} events/s")
-    best_p = min(panoramisk_in_chunks(burst, len(burst)) for _ in range(3))
-    print(f"linearity, panoramisk, 6 MB burst, one feed: {best_p[1] / best_p[0]:10,.0f} events/s")
+    feeds = (("same bytes, 4 KiB feeds", 4096), ("256 KiB feeds (client reads)", 256 * 1024))
+    for label, chunk in (("6 MB burst, one feed", len(burst)), *feeds):
+        rate = best_rate(partial(lambda c: parse_in_chunks(burst, c)[1], chunk))
+        print(f"linearity, ours, {label:>28}: {rate:10,.0f} events/s")
+    rate = best_rate(lambda: panoramisk_in_chunks(burst, len(burst))[1])
+    print(f"linearity, panoramisk, 6 MB burst, one feed: {rate:10,.0f} events/s")
+
+
+def best_rate(run: Callable[[], int], repeat: int = 5) -> float:
+    """Events/s of the fastest of ``repeat`` runs (the machine is shared: the best run is the cost)."""
+    best = 0.0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        events = run()
+        best = max(best, events / (time.perf_counter() - started))
+    return best
 
 
 if __name__ == "__main__":
