@@ -10,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 ItemT = TypeVar("ItemT")
+ReadT = TypeVar("ReadT", bound=BaseModel)
 
 
 class PageParams(BaseModel):
@@ -41,3 +42,14 @@ def paginate(session: Session, stmt: Select[Any], paging: PageParams) -> tuple[l
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
     rows = list(session.scalars(stmt.limit(paging.limit).offset(paging.offset)))
     return rows, total
+
+
+def page_of(session: Session, stmt: Select[Any], paging: PageParams, read: type[ReadT]) -> Page[ReadT]:
+    """The page of ``stmt``'s rows that ``paging`` asks for, each row read as a ``read`` schema."""
+    rows, total = paginate(session, stmt, paging)
+    return Page[read](  # type: ignore[valid-type]
+        items=[read.model_validate(row) for row in rows],
+        total=total,
+        limit=paging.limit,
+        offset=paging.offset,
+    )

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import FileResponse
+from sqlalchemy import ColumnElement, Select
 
 from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.calls import (
     CallRead,
     CaptureReport,
@@ -42,6 +44,16 @@ def _aware(moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _where_given(
+    stmt: Select[Any], *filters: tuple[object, Callable[[], ColumnElement[bool]]]
+) -> Select[Any]:
+    """``stmt`` narrowed by the condition of each filter whose query value was given (is not None)."""
+    for value, condition in filters:
+        if value is not None:
+            stmt = stmt.where(condition())
+    return stmt
+
+
 @router.get("/calls", tags=["calls"], summary="Call records you can see, by manager, period and status")
 def list_calls(
     user: CurrentUser,
@@ -55,23 +67,16 @@ def list_calls(
     unregistered: Annotated[bool | None, Query(description="Only calls from unregistered numbers")] = None,
 ) -> Page[CallRead]:
     stmt = scoped(user.viewer, CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
-    for value, condition in (
+    stmt = _where_given(
+        stmt,
         (manager_id, lambda: CallRecord.answered_by_manager_id == manager_id),
         (counterparty_id, lambda: CallRecord.counterparty_id == counterparty_id),
         (since, lambda: CallRecord.started_at >= _aware(since)),
         (until, lambda: CallRecord.started_at < _aware(until)),
         (disposition, lambda: CallRecord.disposition == disposition),
         (unregistered, lambda: CallRecord.unregistered_number == unregistered),
-    ):
-        if value is not None:
-            stmt = stmt.where(condition())
-    rows, total = paginate(session, stmt, paging)
-    return Page[CallRead](
-        items=[CallRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
     )
+    return page_of(session, stmt, paging, CallRead)
 
 
 @router.get("/calls/{call_id}", tags=["calls"], summary="One call record")
@@ -108,22 +113,15 @@ def list_missed(
     reason: Annotated[MissedReason | None, Query()] = None,
 ) -> Page[MissedCallRead]:
     stmt = scoped(user.viewer, MissedCall).order_by(MissedCall.created_at.desc(), MissedCall.id.desc())
-    for value, condition in (
+    stmt = _where_given(
+        stmt,
         (manager_id, lambda: MissedCall.assigned_manager_id == manager_id),
         (since, lambda: MissedCall.created_at >= _aware(since)),
         (until, lambda: MissedCall.created_at < _aware(until)),
         (status, lambda: MissedCall.status == status),
         (reason, lambda: MissedCall.reason == reason),
-    ):
-        if value is not None:
-            stmt = stmt.where(condition())
-    rows, total = paginate(session, stmt, paging)
-    return Page[MissedCallRead](
-        items=[MissedCallRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
     )
+    return page_of(session, stmt, paging, MissedCallRead)
 
 
 @router.get("/missed-calls/{missed_id}", tags=["missed calls"], summary="One missed call")

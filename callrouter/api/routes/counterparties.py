@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.counterparties import CounterpartyCreate, CounterpartyRead, CounterpartyUpdate
 from crm_core.models import ClientStatus, Counterparty
@@ -41,13 +41,7 @@ def list_counterparties(
         stmt = stmt.where(Counterparty.manager_id == manager_id)
     if status_ is not None:
         stmt = stmt.where(Counterparty.status == status_)
-    rows, total = paginate(session, stmt, paging)
-    return Page[CounterpartyRead](
-        items=[CounterpartyRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, stmt, paging, CounterpartyRead)
 
 
 @router.post(

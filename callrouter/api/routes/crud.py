@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from callrouter.api.deps import CurrentUser, DbSession
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID, ReadModel, WriteModel
 from crm_core.repositories.scoped import Viewer, get_visible, scoped
 from crm_core.services import records
@@ -60,8 +60,7 @@ def crud_router(res: Resource) -> APIRouter:
         stmt = scoped(user.viewer, model).where(*clauses).order_by(model.id)
         if counterparty_id is not None:
             stmt = stmt.where(model.counterparty_id == counterparty_id)
-        rows, total = paginate(session, stmt, paging)
-        return {"items": rows, "total": total, "limit": paging.limit, "offset": paging.offset}
+        return page_of(session, stmt, paging, res.read)
 
     def create_item(body: Any, user: CurrentUser, session: DbSession) -> Any:
         entity = records.create(session, user.viewer, model, res.policy, body.model_dump(exclude_unset=True))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, status
 
 from callrouter.api.deps import AdminUser, CurrentUser, DbSession, Invalidations
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.managers import ManagerCreate, ManagerRead, ManagerUpdate, PasswordChange
 from crm_core.models import Manager, ManagerRole
@@ -35,13 +35,7 @@ def list_managers(
         stmt = stmt.where(Manager.active == active)
     if controller_id is not None:
         stmt = stmt.where(Manager.controller_id == controller_id)
-    rows, total = paginate(session, stmt, paging)
-    return Page[ManagerRead](
-        items=[ManagerRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, stmt, paging, ManagerRead)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a staff account (admin only)")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from callrouter.api.deps import AdminUser, CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.phones import (
     ListEntryCreate,
@@ -32,13 +32,7 @@ def _entries(session: DbSession, list_id: int) -> list[str]:
 
 @router.get("", summary="Every number list")
 def list_lists(user: CurrentUser, session: DbSession, paging: Paging) -> Page[NumberListRead]:
-    rows, total = paginate(session, scoped(user.viewer, NumberList).order_by(NumberList.id), paging)
-    return Page[NumberListRead](
-        items=[NumberListRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, scoped(user.viewer, NumberList).order_by(NumberList.id), paging, NumberListRead)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a list (admin; audited)")
@@ -84,13 +78,7 @@ def list_entries(list_id: ListId, user: CurrentUser, session: DbSession, paging:
     stmt = (
         scoped(user.viewer, PhoneNumber).where(PhoneNumber.number_list_id == list_id).order_by(PhoneNumber.id)
     )
-    rows, total = paginate(session, stmt, paging)
-    return Page[PhoneRead](
-        items=[PhoneRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, stmt, paging, PhoneRead)
 
 
 @router.post("/{list_id}/entries", summary="Put a number on the list with a reason (remove it via /phones)")

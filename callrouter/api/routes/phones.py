@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, status
 
 from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.phones import PhoneAssign, PhoneRead, PhoneUpdate
 from crm_core.models import PhoneNumber
@@ -45,13 +45,7 @@ def list_phones(
     ):
         if value is not None:
             stmt = stmt.where(column == value)
-    rows, total = paginate(session, stmt, paging)
-    return Page[PhoneRead](
-        items=[PhoneRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, stmt, paging, PhoneRead)
 
 
 @router.post(

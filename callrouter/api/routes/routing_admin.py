@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from callrouter.api.deps import AdminUser, DbSession, Invalidations, ManagementUser
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, paginate
+from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.routing_admin import (
     HolidayCreate,
@@ -39,13 +39,7 @@ FIRST, LAST = date(2000, 1, 1), date(2200, 12, 31)
 
 @router.get("/targets", summary="Named dial strings with ring timeouts (admin, director)")
 def list_targets(_user: ManagementUser, session: DbSession, paging: Paging) -> Page[RoutingTargetRead]:
-    rows, total = paginate(session, select(RoutingTarget).order_by(RoutingTarget.id), paging)
-    return Page[RoutingTargetRead](
-        items=[RoutingTargetRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, select(RoutingTarget).order_by(RoutingTarget.id), paging, RoutingTargetRead)
 
 
 @router.post("/targets", status_code=status.HTTP_201_CREATED, summary="Add a routing target (admin; audited)")
@@ -128,13 +122,7 @@ def list_holidays(
         stmt = stmt.where(Holiday.day >= from_)
     if to is not None:
         stmt = stmt.where(Holiday.day <= to)
-    rows, total = paginate(session, stmt, paging)
-    return Page[HolidayRead](
-        items=[HolidayRead.model_validate(r) for r in rows],
-        total=total,
-        limit=paging.limit,
-        offset=paging.offset,
-    )
+    return page_of(session, stmt, paging, HolidayRead)
 
 
 @router.post("/holidays", status_code=status.HTTP_201_CREATED, summary="Add a holiday (admin; audited)")
