@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.models import (
+    Base,
     Counterparty,
     ListKind,
     ListTreatment,
@@ -16,6 +18,8 @@ from crm_core.models import (
     NumberList,
     PhoneNumber,
 )
+
+RowT = TypeVar("RowT", bound=Base)
 
 CLIENT_NUMBER = "+79001234567"
 BLACKLISTED_NUMBER = "+79001112233"
@@ -31,19 +35,11 @@ class DemoNumbers:
     job_candidate: str = CANDIDATE_NUMBER
 
 
-def _manager(session: Session, login: str, **fields: object) -> Manager:
-    manager = session.scalar(select(Manager).where(Manager.login == login))
-    if manager is None:
-        manager = Manager(login=login, **fields)
-        session.add(manager)
-        session.flush()
-    return manager
-
-
-def _number_list(session: Session, name: str, **fields: object) -> NumberList:
-    found = session.scalar(select(NumberList).where(NumberList.name == name))
+def _get_or_create(session: Session, model: type[RowT], key: str, value: str, **fields: object) -> RowT:
+    """The ``model`` row whose unique ``key`` column is ``value``, added with ``fields`` when missing."""
+    found = session.scalar(select(model).filter_by(**{key: value}))
     if found is None:
-        found = NumberList(name=name, **fields)
+        found = model(**{key: value}, **fields)
         session.add(found)
         session.flush()
     return found
@@ -56,12 +52,28 @@ def _phone(session: Session, e164: str, **owner: int) -> None:
 
 def seed_demo(session: Session) -> DemoNumbers:
     """Create the demo data unless it is there already (the caller commits)."""
-    _manager(session, "director", name="Olga Director", role=ManagerRole.DIRECTOR, dial_target="PJSIP/300")
-    controller = _manager(
-        session, "controller", name="Cyril Controller", role=ManagerRole.CONTROLLER, dial_target="PJSIP/201"
-    )
-    manager = _manager(
+    _get_or_create(
         session,
+        Manager,
+        "login",
+        "director",
+        name="Olga Director",
+        role=ManagerRole.DIRECTOR,
+        dial_target="PJSIP/300",
+    )
+    controller = _get_or_create(
+        session,
+        Manager,
+        "login",
+        "controller",
+        name="Cyril Controller",
+        role=ManagerRole.CONTROLLER,
+        dial_target="PJSIP/201",
+    )
+    manager = _get_or_create(
+        session,
+        Manager,
+        "login",
         "maria",
         name="Maria Manager",
         role=ManagerRole.MANAGER,
@@ -69,14 +81,16 @@ def seed_demo(session: Session) -> DemoNumbers:
         extension="101",
         controller_id=controller.id,
     )
-    client = session.scalar(select(Counterparty).where(Counterparty.external_id == "demo-1"))
-    if client is None:
-        client = Counterparty(external_id="demo-1", name="Demo Client LLC", manager_id=manager.id)
-        session.add(client)
-        session.flush()
-    blacklist = _number_list(session, "Blacklist", kind=ListKind.BLACKLIST, treatment=ListTreatment.REJECT)
-    candidates = _number_list(
+    client = _get_or_create(
+        session, Counterparty, "external_id", "demo-1", name="Demo Client LLC", manager_id=manager.id
+    )
+    blacklist = _get_or_create(
+        session, NumberList, "name", "Blacklist", kind=ListKind.BLACKLIST, treatment=ListTreatment.REJECT
+    )
+    candidates = _get_or_create(
         session,
+        NumberList,
+        "name",
         "Job candidates",
         kind=ListKind.JOB_CANDIDATES,
         treatment=ListTreatment.ROUTE,
