@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck services bench clean
+.PHONY: run demo test lint typecheck services bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter db upgrade
 	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter serve
+
+## With `make run` serving: seed the demo data and place routed demo calls over FastAGI.
+demo: $(STAMP)
+	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter demo seed
+	for number in +79001234567 89001112233 +79004445566 +79009999999; do \
+		echo "--- call from $$number"; \
+		CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter demo call $$number || exit 1; \
+	done
 
 ## Install into .venv, start PostgreSQL/Redis if needed, lint, type-check and run every test.
 test: $(STAMP) services lint typecheck
