@@ -44,7 +44,7 @@ from routing.service import RoutingOptions, RoutingService
 REDIS_URL = os.environ.get("CALLROUTER_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"
 DEAD_PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:1/none?connect_timeout=1"
-TRACE = Path(__file__).resolve().parents[2] / "shared" / "asterisk-traces" / "sip" / "s1.agi"
+TRACE = Path(__file__).resolve().parents[1] / "tests" / "asterisk-traces" / "sip" / "s1.agi"
 DEADLINE_S = 0.3
 DEFAULT = default_decision("PJSIP/reception", 30)
 MANAGERS = 200

@@ -21,7 +21,7 @@ from panoramisk.ami_protocol import AMIProtocol
 
 from pbx_bridge.ami.parser import AmiParser
 
-TRACES = Path(__file__).resolve().parents[2] / "shared" / "asterisk-traces"
+TRACES = Path(__file__).resolve().parents[1] / "tests" / "asterisk-traces"
 _UID = re.compile(rb"(\d{10})\.(\d+)")
 _CHAN = re.compile(rb"-([0-9a-f]{8})(;[12])?")
 

@@ -19,7 +19,7 @@ from pbx_bridge.ami.parser import parse_messages
 from pbx_bridge.ami.translate import AmiTranslator
 from routing.call_state import CallTracker
 
-TRACES = Path(__file__).resolve().parent.parent.parent / "shared" / "asterisk-traces"
+TRACES = Path(__file__).resolve().parents[1] / "tests" / "asterisk-traces"
 NAMES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6"]
 IDS = ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid")
 

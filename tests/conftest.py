@@ -23,7 +23,7 @@ PG_ADMIN_URL = os.environ.get(
     "CALLROUTER_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 )
 REDIS_TEST_URL = os.environ.get("CALLROUTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-TRACES_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "asterisk-traces"
+TRACES_DIR = Path(__file__).resolve().parent / "asterisk-traces"  # copy of shared/asterisk-traces
 
 
 def _create_pg_database() -> tuple[str, str]:
