@@ -22,15 +22,18 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from prometheus_client import Counter
+
 from crm_core.metrics import Metrics
 from pbx_bridge.agi.protocol import AgiProtocolError, AgiRequest, parse_reply, parse_request
 from pbx_bridge.agi.variables import route_commands
-from routing.decision import RouteDecision
+from routing.decision import RouteDecision, RouteKind
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AgiRequest], Awaitable[RouteDecision]]
 ROUTE_SCRIPT = "route"
+_OK_REPLY = b"200 result=1\n"  # what Asterisk answers to a successful SET VARIABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class FastAgiServer:
         self.deadline_s = deadline_s
         self.limits = limits or AgiLimits()
         self._server: asyncio.Server | None = None
+        self._routed: dict[RouteKind, Counter] = {}  # calls_routed children by kind, looked up once
 
     async def start(self, host: str, port: int) -> asyncio.Server:
         """Listen on ``host:port`` (port 0 picks a free one; see :attr:`port`)."""
@@ -171,28 +175,41 @@ class FastAgiServer:
     ) -> None:
         started = time.perf_counter()
         decision, commands = await self._decide(request)
-        for command in commands:
-            await self._command(reader, writer, command)
+        loop = asyncio.get_running_loop()
+        reply_timeout = self.limits.reply_timeout_s
+        command = b""
+        try:  # one timer for the whole phase, moved before each reply (not a timeout object per line)
+            async with asyncio.timeout(None) as phase:
+                for command in commands:
+                    phase.reschedule(loop.time() + reply_timeout)
+                    await self._command(reader, writer, command)
+        except TimeoutError:
+            raise _SessionFault("reply_timeout", f"no reply to {command!r}") from None
         self.metrics.route_latency.observe(time.perf_counter() - started)
-        self.metrics.calls_routed.labels(kind=decision.kind.value).inc()
+        routed = self._routed.get(decision.kind)
+        if routed is None:
+            routed = self._routed[decision.kind] = self.metrics.calls_routed.labels(kind=decision.kind.value)
+        routed.inc()
 
     async def _command(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, line: bytes) -> None:
-        """Send one command and read its reply; a hangup or a vanished peer ends the session."""
+        """Send one command and read its reply; a hangup or a vanished peer ends the session.
+
+        The caller bounds the wait for the reply (``reply_timeout_s``)."""
         writer.write(line)
+        if writer.transport.get_write_buffer_size():  # not all in the kernel: wait, bounded
+            try:
+                async with asyncio.timeout(self.limits.drain_timeout_s):
+                    await writer.drain()
+            except TimeoutError:
+                raise _SessionFault("stalled_peer", "Asterisk does not read our commands") from None
+            except ConnectionError as exc:
+                raise _SessionFault("closed", f"connection lost while sending: {exc}") from None
         try:
-            async with asyncio.timeout(self.limits.drain_timeout_s):
-                await writer.drain()
-        except TimeoutError:
-            raise _SessionFault("stalled_peer", "Asterisk does not read our commands") from None
-        except ConnectionError as exc:
-            raise _SessionFault("closed", f"connection lost while sending: {exc}") from None
-        try:
-            async with asyncio.timeout(self.limits.reply_timeout_s):
-                raw = await reader.readline()
-        except TimeoutError:
-            raise _SessionFault("reply_timeout", f"no reply to {line!r}") from None
+            raw = await reader.readline()
         except (ValueError, ConnectionError) as exc:
             raise _SessionFault("bad_reply", str(exc)) from None
+        if raw == _OK_REPLY:
+            return
         if not raw.endswith(b"\n"):
             raise _SessionFault("closed", f"connection closed before the reply to {line!r}")
         try:
