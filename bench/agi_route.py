@@ -7,7 +7,7 @@ scenario starts a FastAGI server in this process and drives it from a client pro
 recorded Asterisk request per call (new TCP connection, headers, ``200 result=1`` to each ``SET VARIABLE``)
 at a fixed arrival rate (open loop), plus a closed-loop run at ``--concurrency`` for the sustained maximum.
 
-Reported per scenario: the exchange as Asterisk sees it (connect to close: headers, decision and the seven
+Reported per scenario: the exchange as Asterisk sees it (connect to close: headers, decision and the nine
 ``SET VARIABLE`` round trips) p50/p99/max, the decision alone (handler) p50/p99, the calls/s achieved, the
 degraded answers, and the p50/p99 ratios to the no-lookup floor.
 """
