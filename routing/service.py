@@ -103,6 +103,7 @@ class RoutingService:
         self._config_fresh_until = 0.0
         self._config_generation = 0
         self._config_lock = asyncio.Lock()
+        self._next_forced_reload = 0.0
         self._store = RedisRoutingStore(redis, self._opt.key_prefix) if redis is not None else None
         self._listener = (
             InvalidationListener(self._store, self._numbers, self._expire_config) if self._store else None
@@ -169,7 +170,7 @@ class RoutingService:
                 if e164 is None:
                     return resolve(number, None, config, local)
                 entry = self._numbers.get(e164)
-                if entry is not None and now < entry.fresh_until:
+                if entry is not None and now < entry.fresh_until and not config.lacks(entry.value):
                     return resolve(number, entry.value, config, local)
             return await self._decide_slow(number, local, linkedid, dialed)
         except Exception:
@@ -188,6 +189,9 @@ class RoutingService:
                 row, known = None, True
                 if config is not None and number.e164 is not None:
                     row, known = await self._lookup(number.e164, config, end, trouble)
+                if config is not None and config.lacks(row) and self._may_force_reload():
+                    self._expire_config()  # the number names a manager or list newer than the config
+                    config = await self._current_config(end, trouble)
         except TimeoutError:
             trouble.append(DEADLINE)
             config = self._config
@@ -201,6 +205,14 @@ class RoutingService:
         if trouble:
             return self._degraded(decision, trouble, linkedid, number.e164 or number.raw, dialed)
         return decision
+
+    def _may_force_reload(self) -> bool:
+        """At most one forced configuration reload per ``retry_after_s`` (no reload storm)."""
+        now = self._clock()
+        if now < self._next_forced_reload:
+            return False
+        self._next_forced_reload = now + self._opt.retry_after_s
+        return True
 
     def _fallback(self, config: RoutingConfig | None, why: str) -> RouteDecision:
         route = config.default_route if config is not None else self._opt.default_route

@@ -21,7 +21,7 @@ from routing.calendar import WeeklyHours
 from routing.decision import RouteStep
 
 if TYPE_CHECKING:
-    from crm_core.repositories.routing import ManagerRow, RoutingConfigRow, TargetRow
+    from crm_core.repositories.routing import ManagerRow, NumberRow, RoutingConfigRow, TargetRow
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +101,22 @@ class RoutingConfig:
     negative_ttl_s: int = 30
     managers: Mapping[int, ManagerInfo] = field(default_factory=dict)
     lists: Mapping[int, ListInfo] = field(default_factory=dict)
+
+    def lacks(self, row: NumberRow | None) -> bool:
+        """True when ``row`` names a manager or list this configuration does not know (it is older than
+        the CRM data, e.g. after an import or a direct write from another process).
+
+        >>> RoutingConfig(RouteStep("PJSIP/r", 30)).lacks({"e164": "+7", "counterparty_id": 1,
+        ...     "contact_person_id": None, "owner_manager_id": None, "number_list_id": None,
+        ...     "personal_manager_id": 5})
+        True
+        """
+        if row is None:
+            return False
+        managers = (row["personal_manager_id"], row["owner_manager_id"])
+        return any(m is not None and m not in self.managers for m in managers) or (
+            row["number_list_id"] is not None and row["number_list_id"] not in self.lists
+        )
 
     @classmethod
     def from_row(cls, row: RoutingConfigRow, default_route: RouteStep) -> RoutingConfig:

@@ -256,3 +256,38 @@ def test_wiring_builds_a_fail_fast_client() -> None:
     kwargs = client.connection_pool.connection_kwargs
     assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (0.2, 0.2)
     assert RoutingOptions().deadline_s == DEADLINE_S
+
+
+async def test_a_manager_and_list_written_by_another_process_route_without_invalidation(
+    session: Session, sessions: sessionmaker[Session], make_service: MakeService
+) -> None:
+    """An import or a CLI seed writes without telling the running service: a number that names a manager
+    or list the loaded configuration does not know makes the service reload the configuration at once."""
+    from crm_core.models import ListKind, ListTreatment, Manager, NumberList
+
+    service = await make_service(sessions)
+    assert (await service.decide("+79005550001", at=WEDNESDAY_NOON_UTC)).kind is RouteKind.UNKNOWN
+    newcomer = Manager(name="New", login="new-manager", dial_target="PJSIP/777")
+    hr = NumberList(
+        name="HR new", kind=ListKind.JOB_CANDIDATES, treatment=ListTreatment.ROUTE, target="PJSIP/778"
+    )
+    session.add_all([newcomer, hr])
+    session.flush()
+    client = Counterparty(name="Imported", manager_id=newcomer.id)
+    session.add(client)
+    session.flush()
+    session.add_all(
+        [
+            PhoneNumber(e164="+79005550002", counterparty_id=client.id),
+            PhoneNumber(e164="+79005550003", number_list_id=hr.id),
+        ]
+    )
+    session.flush()
+    client_call = await service.decide("+79005550002", at=WEDNESDAY_NOON_UTC)
+    assert (client_call.kind, client_call.target, client_call.manager_id) == (
+        RouteKind.MANAGER,
+        "PJSIP/777",
+        newcomer.id,
+    )
+    candidate = await service.decide("+79005550003", at=WEDNESDAY_NOON_UTC)
+    assert (candidate.kind, candidate.target, candidate.degraded) == (RouteKind.LIST, "PJSIP/778", None)
