@@ -27,12 +27,14 @@ from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import cast
 
+from prometheus_client import Histogram
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from sqlalchemy import create_engine, text
 
 from bench.databases import throwaway_database
+from callrouter.event_loop import new_event_loop
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
 from crm_core.migrations import upgrade
@@ -165,10 +167,17 @@ async def drive(
     return latencies, time.perf_counter() - started
 
 
+def loop_factory(kind: str) -> Callable[[], asyncio.AbstractEventLoop]:
+    """``uvloop`` (what ``callrouter serve`` runs on) or the plain ``asyncio`` loop."""
+    return new_event_loop if kind == "uvloop" else asyncio.new_event_loop
+
+
 def client_process(
     port: int, blocks: list[bytes], rate: float | None, concurrency: int
 ) -> tuple[list[float], float]:
-    return asyncio.run(drive(port, blocks, rate, concurrency))
+    """The fake Asterisk (a C program in real life): on uvloop so the load generator stays cheap."""
+    with asyncio.Runner(loop_factory=new_event_loop) as runner:
+        return runner.run(drive(port, blocks, rate, concurrency))
 
 
 # -- scenarios (server process) ------------------------------------------------------------------------
@@ -185,8 +194,19 @@ class Result:
     calls_per_s: float
     exchange: list[float]
     decision: list[float]
+    server: list[float]
     degraded: int
     failed: int
+
+
+class _Samples:
+    """Stands in for the server's ``route_latency`` histogram to keep every sample (percentiles)."""
+
+    def __init__(self) -> None:
+        self.values: list[float] = []
+
+    def observe(self, value: float) -> None:
+        self.values.append(value)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -217,7 +237,9 @@ async def measure(
         degraded += decision.degraded is not None
         return decision
 
-    server = FastAgiServer(timed, DEFAULT, Metrics(), deadline_s=DEADLINE_S)
+    metrics, server_times = Metrics(), _Samples()
+    metrics.route_latency = cast(Histogram, server_times)  # headers read -> last reply, server side
+    server = FastAgiServer(timed, DEFAULT, metrics, deadline_s=DEADLINE_S)
     await server.start("127.0.0.1", 0)
     try:
         pending = pool.apply_async(client_process, (server.port, blocks, rate, concurrency))
@@ -237,7 +259,9 @@ async def measure(
     mode = "closed" if rate is None else f"open {rate:g}/s"
     ok = [t for t in latencies if t >= 0]
     failed = len(latencies) - len(ok)
-    return Result(name, mode, len(ok), len(ok) / wall, ok, decision_times, degraded, failed)
+    return Result(
+        name, mode, len(ok), len(ok) / wall, ok, decision_times, server_times.values, degraded, failed
+    )
 
 
 def redis_client(url: str) -> Redis:
@@ -263,13 +287,15 @@ def report(results: list[Result]) -> None:
     floors = {r.mode: r for r in results if r.name == "floor (no lookup)"}
     print(
         f"{'scenario':34} {'mode':11} {'calls':>6} {'calls/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}"
-        f" {'dec p50':>8} {'dec p99':>8} {'degraded':>8} {'failed':>6} {'p50/floor':>9} {'p99/floor':>9}"
+        f" {'srv p50':>8} {'srv p99':>8} {'dec p50':>8} {'dec p99':>8} {'degraded':>8} {'failed':>6}"
+        f" {'p50/floor':>9} {'p99/floor':>9}"
     )
     for r in results:
         p50, p99, worst = pct(r.exchange, 0.5), pct(r.exchange, 0.99), max(r.exchange) * 1000
         floor = floors.get(r.mode, floors["closed"])
         print(
             f"{r.name:34} {r.mode:11} {r.calls:6d} {r.calls_per_s:8.0f} {p50:7.2f} {p99:7.2f} {worst:7.1f}"
+            f" {pct(r.server, 0.5):8.3f} {pct(r.server, 0.99):8.3f}"
             f" {pct(r.decision, 0.5):8.3f} {pct(r.decision, 0.99):8.3f} {r.degraded:8d} {r.failed:6d}"
             f" {p50 / pct(floor.exchange, 0.5):9.2f} {p99 / pct(floor.exchange, 0.99):9.2f}"
         )
@@ -344,13 +370,19 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=5_000, help="calls per scenario")
     parser.add_argument("--rate", type=float, default=1_000, help="open-loop arrival rate, calls/s")
     parser.add_argument("--concurrency", type=int, default=8, help="callers in the closed-loop runs")
+    parser.add_argument(
+        "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="server event loop (serve: uvloop)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)  # degraded answers are counted, not printed per call
     with throwaway_database("postgres") as db_url:  # migrated by seed(), inside the seeding figure
         seconds = seed(db_url, args.counterparties, args.numbers)
         print(f"seeded {args.counterparties:,} counterparties / {args.numbers:,} numbers in {seconds:.1f} s")
-        with multiprocessing.get_context("spawn").Pool(1) as pool:
-            results = asyncio.run(run(args, db_url, pool))
+        with (
+            multiprocessing.get_context("spawn").Pool(1) as pool,
+            asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner,
+        ):
+            results = runner.run(run(args, db_url, pool))
     report(results)
     print(f"deadline {DEADLINE_S * 1000:g} ms; exchange = connect..close as Asterisk sees it; dec = handler")
 

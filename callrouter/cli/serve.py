@@ -1,10 +1,11 @@
-"""``callrouter serve``: the API and, as later parts land, FastAGI, AMI consumers and workers."""
+"""``callrouter serve``: API, FastAGI, AMI consumers and the escalation worker in one process."""
 
 from __future__ import annotations
 
 import asyncio
 
 from callrouter.cli.common import load_settings
+from callrouter.event_loop import new_event_loop
 from callrouter.logging_setup import configure_logging
 from callrouter.runtime import run_services
 from callrouter.wiring import build_container
@@ -16,7 +17,8 @@ def serve() -> None:
     configure_logging(settings.log_level)
     container = build_container(settings)
     try:
-        asyncio.run(run_services(container))
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(run_services(container))
     except KeyboardInterrupt:
         pass
     finally:
