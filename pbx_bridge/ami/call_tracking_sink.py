@@ -18,12 +18,13 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.metrics import Metrics
-from crm_core.services.active_calls import drop_active_call, load_active_calls, save_active_call
-from crm_core.services.call_records import REPEAT_WINDOW, record_finished_call
+from crm_core.services.active_calls import load_active_calls, save_active_call
+from crm_core.services.call_records import REPEAT_WINDOW
 from pbx_bridge.ami.translate import AmiTranslator
+from pbx_bridge.finished_calls import store_finished_call
 from routing.call_events import CallEvent, LiveChannel
 from routing.call_state import CallState, CallTracker
-from routing.missed_policy import PolicyConfig, classify, finished_call
+from routing.missed_policy import PolicyConfig
 
 log = logging.getLogger(__name__)
 
@@ -116,19 +117,15 @@ class CallTrackingSink:
         return tracker
 
     def _write_finished(self, session: Session, pbx: str, call: CallState) -> None:
-        verdict = classify(call, self._policy)
-        outcome = record_finished_call(
+        verdict, _ = store_finished_call(
             session,
             pbx,
-            finished_call(call, verdict),
+            call,
+            policy=self._policy,
+            metrics=self._metrics,
             region=self._region,
             repeat_window=self._repeat_window,
         )
-        drop_active_call(session, pbx, call.linkedid)
-        if outcome.created:
-            self._metrics.calls_recorded.labels(disposition=verdict.disposition.value).inc()
-            if outcome.missed_call is not None and verdict.missed_reason is not None:
-                self._metrics.missed_calls.labels(reason=verdict.missed_reason.value).inc()
         log.info(
             "call finished: %s %s %s",
             verdict.direction.value,

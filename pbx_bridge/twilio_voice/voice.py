@@ -23,8 +23,9 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from crm_core.metrics import Metrics
-from crm_core.services.active_calls import drop_active_call, load_active_call, save_active_call
-from crm_core.services.call_records import REPEAT_WINDOW, record_finished_call
+from crm_core.services.active_calls import load_active_call, save_active_call
+from crm_core.services.call_records import REPEAT_WINDOW
+from pbx_bridge.finished_calls import store_finished_call
 from pbx_bridge.twilio_voice import twiml
 from pbx_bridge.twilio_voice.call_summary import (
     TWILIO_CONTEXT,
@@ -36,7 +37,7 @@ from pbx_bridge.twilio_voice.call_summary import (
 )
 from routing.call_state import CallState
 from routing.decision import RouteDecision, RouteKind, RouteStep
-from routing.missed_policy import PolicyConfig, classify, finished_call
+from routing.missed_policy import PolicyConfig
 from routing.service import RoutingService
 
 log = logging.getLogger(__name__)
@@ -199,19 +200,15 @@ class TwilioVoice:
                 started = at - _seconds(form.get("CallDuration"))
                 call = start_call(sid, form.get("From"), form.get("To"), started)
             hung_up(call, at)
-            verdict = classify(call, self._opt.policy)
-            outcome = record_finished_call(
+            verdict, outcome = store_finished_call(
                 session,
                 self._opt.pbx,
-                finished_call(call, verdict),
+                call,
+                policy=self._opt.policy,
+                metrics=self._metrics,
                 region=self._opt.region,
                 repeat_window=self._opt.repeat_window,
             )
-            drop_active_call(session, self._opt.pbx, sid)
-        if outcome.created:
-            self._metrics.calls_recorded.labels(disposition=verdict.disposition.value).inc()
-            if outcome.missed_call is not None and verdict.missed_reason is not None:
-                self._metrics.missed_calls.labels(reason=verdict.missed_reason.value).inc()
         log.info(
             "twilio call finished: %s %s",
             verdict.disposition.value,
