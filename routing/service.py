@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crm_core.metrics import Metrics
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
 WARM_UP_S = 5.0
+READER_NAME = "callrouter-routing"
+"""The ``application_name`` of the cold-lookup connections (``pg_stat_activity``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,7 @@ class RoutingService:
         self._redis_breaker = _Breaker(self._opt.retry_after_s)
         self._db_breaker = _Breaker(self._opt.retry_after_s)
         self._executor = ThreadPoolExecutor(self._opt.db_workers, thread_name_prefix="routing-db")
+        self._reader: Engine | None = None
         self._background: set[asyncio.Task[Any]] = set()
 
     # lifecycle ----------------------------------------------------------------------------------------
@@ -120,6 +125,7 @@ class RoutingService:
         waits up to ``wait_s`` for the first subscription attempt (Redis may be down, the listener then
         keeps retrying in the background)."""
         trouble: list[str] = []
+        self._reader = self._number_reader()
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
             log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
         if self._listener is None:
@@ -136,6 +142,8 @@ class RoutingService:
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._reader is not None:
+            self._reader.dispose()
 
     async def redis_ok(self) -> bool:
         """True when Redis answers a PING within the deadline (True when no Redis is configured)."""
@@ -246,12 +254,45 @@ class RoutingService:
     def _redis_budget(self, end: float) -> float:
         return max(min(self._opt.deadline_s * self._opt.redis_share, end - time.monotonic()), 0.001)
 
-    async def _in_db(self, end: float, fn: Callable[..., T], *args: Any) -> T:
-        def run() -> T:
-            with self._sessions() as session:
-                return fn(session, *args)
+    def _number_reader(self) -> Engine | None:
+        """A pool of its own for the cold number lookups when the sessions use a PostgreSQL engine.
 
-        future = asyncio.get_running_loop().run_in_executor(self._executor, run)
+        Autocommit without reset-on-return and without pre-ping: one round trip per lookup instead of
+        three (ping, SELECT, ROLLBACK). A connection the server dropped fails the lookup, which invalidates
+        the pool and is retried once on a new connection (:meth:`_read_number`). None: use the sessions."""
+        with self._sessions() as session:
+            bind = session.get_bind()
+        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
+            return None
+        return create_engine(
+            bind.url,
+            pool_size=self._opt.db_workers,
+            max_overflow=0,
+            pool_pre_ping=False,
+            pool_reset_on_return=None,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"application_name": READER_NAME},
+        )
+
+    def _read_number(self, e164: str) -> NumberRow | None:
+        """The owner row of ``e164`` (runs in a ``routing-db`` thread)."""
+        if self._reader is None:
+            return self._in_session(load_number, e164)
+        try:
+            with self._reader.connect() as connection:
+                return load_number(connection, e164)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self._reader.connect() as connection:  # the server restarted since the last lookup
+            return load_number(connection, e164)
+
+    def _in_session(self, fn: Callable[..., T], *args: Any) -> T:
+        with self._sessions() as session:
+            return fn(session, *args)
+
+    async def _in_db(self, end: float, fn: Callable[..., T], *args: Any) -> T:
+        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         return await asyncio.wait_for(future, max(end - time.monotonic(), 0.001))
 
     async def _from_redis(self, coro: Coroutine[Any, Any, T], end: float, trouble: list[str]) -> T | None:
@@ -297,7 +338,7 @@ class RoutingService:
             )
             from_db = row is None
             if row is None:
-                ok, row = await self._from_db(end, trouble, load_routing_config)
+                ok, row = await self._from_db(end, trouble, self._in_session, load_routing_config)
                 if not ok or row is None:
                     return self._config
             config = RoutingConfig.from_row(row, self._opt.default_route)
@@ -322,7 +363,7 @@ class RoutingService:
                 row: NumberRow | None = hit[1]
                 self._numbers.put(e164, row, self._ttl(row, config), generation)
                 return row, True
-        ok, row = await self._from_db(end, trouble, load_number, e164)
+        ok, row = await self._from_db(end, trouble, self._read_number, e164)
         if ok:
             ttl = self._ttl(row, config)
             self._numbers.put(e164, row, ttl, generation)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import ContactPerson, Counterparty, Manager, NumberList, PhoneNumber
@@ -79,23 +79,28 @@ class RoutingConfigRow(TypedDict):
     lists: list[ListRow]
 
 
-def load_number(session: Session, e164: str) -> NumberRow | None:
-    """The owner of ``e164`` and the personal manager of its counterparty, or None for an unknown number."""
-    counterparty_id = func.coalesce(PhoneNumber.counterparty_id, ContactPerson.counterparty_id)
-    stmt = (
-        select(
-            PhoneNumber.counterparty_id,
-            PhoneNumber.contact_person_id,
-            PhoneNumber.manager_id,
-            PhoneNumber.number_list_id,
-            ContactPerson.counterparty_id,
-            Counterparty.manager_id,
-        )
-        .outerjoin(ContactPerson, ContactPerson.id == PhoneNumber.contact_person_id)
-        .outerjoin(Counterparty, Counterparty.id == counterparty_id)
-        .where(PhoneNumber.e164 == e164)
+_counterparty_id = func.coalesce(PhoneNumber.counterparty_id, ContactPerson.counterparty_id)
+_NUMBER_OWNER = (
+    select(
+        PhoneNumber.counterparty_id,
+        PhoneNumber.contact_person_id,
+        PhoneNumber.manager_id,
+        PhoneNumber.number_list_id,
+        ContactPerson.counterparty_id,
+        Counterparty.manager_id,
     )
-    row = session.execute(stmt).one_or_none()
+    .outerjoin(ContactPerson, ContactPerson.id == PhoneNumber.contact_person_id)
+    .outerjoin(Counterparty, Counterparty.id == _counterparty_id)
+    .where(PhoneNumber.e164 == bindparam("e164"))
+)
+"""Built once: its compiled form is then found in the engine's statement cache without rebuilding it."""
+
+
+def load_number(db: Session | Connection, e164: str) -> NumberRow | None:
+    """The owner of ``e164`` and the personal manager of its counterparty, or None for an unknown number.
+
+    ``db`` may be a bare connection: the routing service's cold lookups skip the ORM session."""
+    row = db.execute(_NUMBER_OWNER, {"e164": e164}).one_or_none()
     if row is None:
         return None
     own_cp, contact_id, owner_manager_id, list_id, contact_cp, personal_manager_id = row
