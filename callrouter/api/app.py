@@ -13,6 +13,8 @@ from callrouter.api.routes import (
     counterparties,
     escalation_admin,
     managers,
+    missed_reports,
+    notifications,
     number_lists,
     phones,
     records,
@@ -51,6 +53,8 @@ def create_app(container: Container) -> FastAPI:
         calls.router,
         routing_admin.router,
         escalation_admin.router,
+        notifications.router,
+        missed_reports.router,
     )
     for router in (*routers, *records.routers):
         app.include_router(router)

@@ -8,7 +8,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from sqlalchemy import ColumnElement, Select
 
@@ -26,14 +26,13 @@ from callrouter.api.schemas.calls import (
     RegisterResult,
     UnregisteredNumber,
 )
-from callrouter.api.schemas.common import MAX_ID
+from callrouter.api.schemas.common import MAX_ID, ItemId
 from crm_core.models import CallDisposition, CallRecord, MissedCall, MissedReason, MissedStatus
 from crm_core.repositories.scoped import get_visible, scoped
 from crm_core.services import missed_resolution, number_capture
 from crm_core.services.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 ManagerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Since = Annotated[datetime | None, Query(description="From this moment (inclusive, ISO 8601 with offset)")]
 Until = Annotated[datetime | None, Query(description="Before this moment (exclusive)")]

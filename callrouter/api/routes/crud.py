@@ -10,18 +10,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, status
+from fastapi import APIRouter, Depends, Query, status
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
 from callrouter.api.deps import CurrentUser, DbSession
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, page_of
-from callrouter.api.schemas.common import MAX_ID, ReadModel, WriteModel
+from callrouter.api.schemas.common import MAX_ID, ItemId, ReadModel, WriteModel
 from crm_core.repositories.scoped import Viewer, get_visible, scoped
 from crm_core.services import records
 
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 Filters = Callable[..., list[ColumnElement[bool]]]
 AfterWrite = Callable[[Session, Viewer, Any, dict[str, Any] | None], None]
 

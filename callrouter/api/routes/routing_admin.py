@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 from sqlalchemy import select
 
 from callrouter.api.deps import AdminUser, DbSession, Invalidations, ManagementUser
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, page_of
-from callrouter.api.schemas.common import MAX_ID
+from callrouter.api.schemas.common import ItemId
 from callrouter.api.schemas.routing_admin import (
     HolidayCreate,
     HolidayRead,
@@ -30,7 +30,6 @@ from crm_core.models.routing_config import Holiday, RoutingTarget
 from crm_core.services import routing_admin
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing administration"], responses=ERROR_RESPONSES)
-ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]
 FIRST, LAST = date(2000, 1, 1), date(2200, 12, 31)
 
 

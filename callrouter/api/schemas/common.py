@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 MAX_ID = 2**31 - 1
@@ -21,6 +22,7 @@ def _storable(value: str) -> str:
 
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+ItemId = Annotated[int, Path(ge=1, le=MAX_ID)]  # an id in the URL path
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_storable)]
 LongName = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_storable)]
 Short = Annotated[str, StringConstraints(max_length=50), AfterValidator(_storable)]
