@@ -6,6 +6,8 @@ Seeds a throw-away PostgreSQL database (server-side ``INSERT ... SELECT generate
 scenario starts a FastAGI server in this process and drives it from a client process that replays a
 recorded Asterisk request per call (new TCP connection, headers, ``200 result=1`` to each ``SET VARIABLE``)
 at a fixed arrival rate (open loop), plus a closed-loop run at ``--concurrency`` for the sustained maximum.
+The cold cache runs both ways: closed loop (saturation) and open loop at ``--cold-rate`` with a fresh service
+and numbers never asked before, so every call still misses to PostgreSQL (latency at a given load).
 
 Reported per scenario: the exchange as Asterisk sees it (connect to close: headers, decision and the nine
 ``SET VARIABLE`` round trips) p50/p99/max, the decision alone (handler) p50/p99, the calls/s achieved, the
@@ -302,23 +304,26 @@ def report(results: list[Result]) -> None:
 
 
 async def run(args: argparse.Namespace, db_url: str, pool: Pool) -> list[Result]:
-    """Every scenario closed loop; the floor and the warm cache also open loop at ``--rate``."""
+    """Every scenario closed loop; the floor and the warm cache also open loop at ``--rate``, the floor and
+    the cold cache (fresh numbers) open loop at ``--cold-rate``."""
     template = TRACE.read_bytes().split(b"\n\n")[0] + b"\n\n"
     rng = random.Random(7)
-    picked = [number(n) for n in rng.sample(range(1, args.numbers + 1), 4 * args.calls)]
-    hot, cold, cold2, pg_down = (picked[i * args.calls : (i + 1) * args.calls] for i in range(4))
+    picked = [number(n) for n in rng.sample(range(1, args.numbers + 1), 5 * args.calls)]
+    hot, cold, cold2, pg_down, cold_open = (picked[i * args.calls : (i + 1) * args.calls] for i in range(5))
     hot_set, unseeded = hot[:2000], [number(args.numbers + 1)]
     cycle = [hot_set[i % len(hot_set)] for i in range(args.calls)]
     prefix = f"bench{os.getpid()}:"
     results: list[Result] = []
 
-    async def bench(name: str, handler: Handler, numbers: list[str], open_loop: bool = False) -> None:
-        blocks = blocks_for(numbers, template)
-        results.append(await measure(name, handler, blocks, None, args.concurrency, pool))
-        if open_loop:
-            results.append(await measure(name, handler, blocks, args.rate, args.concurrency, pool))
+    closed: tuple[float | None, ...] = (None,)
 
-    await bench("floor (no lookup)", default_handler(DEFAULT), hot, open_loop=True)
+    async def bench(name: str, handler: Handler, numbers: list[str], rates: tuple[float | None, ...]) -> None:
+        """One run per rate (None: closed loop), all over the same numbers."""
+        blocks = blocks_for(numbers, template)
+        for rate in rates:
+            results.append(await measure(name, handler, blocks, rate, args.concurrency, pool))
+
+    await bench("floor (no lookup)", default_handler(DEFAULT), hot, (None, args.rate, args.cold_rate))
     redis = redis_client(REDIS_URL)
     await redis.set(f"{prefix}key", "x")
 
@@ -326,7 +331,7 @@ async def run(args: argparse.Namespace, db_url: str, pool: Pool) -> list[Result]
         await redis.get(f"{prefix}key")
         return DEFAULT
 
-    await bench("bare Redis GET", redis_get, hot)
+    await bench("bare Redis GET", redis_get, hot, closed)
 
     async def with_service(
         name: str,
@@ -335,21 +340,23 @@ async def run(args: argparse.Namespace, db_url: str, pool: Pool) -> list[Result]
         key: str,
         numbers: list[str],
         warm_up: list[str],
-        open_loop: bool = False,
+        rates: tuple[float | None, ...] = closed,
     ) -> None:
         service = routing_service(db, cache, prefix + key)
         await service.start()
         for n in warm_up:
             await service.decide(n)
         await asyncio.sleep(0.3)  # let background Redis writes of the warm-up finish
-        await bench(name, routing_handler(service), numbers, open_loop)
+        await bench(name, routing_handler(service), numbers, rates)
         await service.stop()
 
-    await with_service("warm cache (L1)", db_url, REDIS_URL, "warm:", cycle, hot_set, open_loop=True)
+    await with_service("warm cache (L1)", db_url, REDIS_URL, "warm:", cycle, hot_set, (None, args.rate))
     await with_service(
         "warm Redis (L2), cold L1", db_url, REDIS_URL, "warm:", cycle[: len(hot_set)], unseeded
     )
     await with_service("cold cache (PostgreSQL)", db_url, REDIS_URL, "cold:", cold, unseeded)
+    cold_rate = (args.cold_rate,)
+    await with_service("cold cache (PostgreSQL)", db_url, REDIS_URL, "cold2:", cold_open, unseeded, cold_rate)
     await with_service("Redis down (cold, PostgreSQL)", db_url, DEAD_REDIS_URL, "x:", cold2, unseeded)
     await with_service("(seeding Redis for the next run)", db_url, REDIS_URL, "pg:", [], pg_down[:2000])
     results = [r for r in results if not r.name.startswith("(")]
@@ -369,6 +376,9 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=1_000_000)
     parser.add_argument("--calls", type=int, default=5_000, help="calls per scenario")
     parser.add_argument("--rate", type=float, default=1_000, help="open-loop arrival rate, calls/s")
+    parser.add_argument(
+        "--cold-rate", type=float, default=300, help="open-loop arrival rate of the cold run, calls/s"
+    )
     parser.add_argument("--concurrency", type=int, default=8, help="callers in the closed-loop runs")
     parser.add_argument(
         "--loop", choices=("uvloop", "asyncio"), default="uvloop", help="server event loop (serve: uvloop)"
