@@ -10,9 +10,6 @@ from pbx_bridge.ami.originator import AmiOriginator
 from pbx_bridge.ami.supervisor import AmiSupervisor
 from routing.missed_policy import PolicyConfig
 
-# Twilio calls are tracked under this PBX name (pbx_bridge/twilio_voice); an AMI link must not reuse it.
-RESERVED_PBX_NAMES = frozenset({"twilio"})
-
 
 def link_configs(settings: Settings) -> list[AmiLinkConfig]:
     """The AMI links: the main PBX (when ``CALLROUTER_AMI_HOST`` is set) and the extra ones."""
@@ -38,9 +35,6 @@ def link_configs(settings: Settings) -> list[AmiLinkConfig]:
         )
         for extra in settings.ami_extra_pbxs
     )
-    reserved = sorted(c.pbx for c in configs if c.pbx in RESERVED_PBX_NAMES)
-    if reserved:
-        raise ValueError(f"PBX name {', '.join(reserved)} is reserved for the Twilio voice front")
     return configs
 
 

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+TWILIO_PBX_NAME = "twilio"  # the PBX system name of calls seen by the Twilio voice front
 DEVELOPMENT_API_KEY = "development-only-signing-key-do-not-use-in-production"
 
 
@@ -104,6 +105,15 @@ class Settings(BaseSettings):
         if self.api_secret_key is not None:
             return self.api_secret_key.get_secret_value()
         return DEVELOPMENT_API_KEY
+
+    @model_validator(mode="after")
+    def _distinct_pbx_names(self) -> Settings:
+        names = [self.pbx_name, *(pbx.name for pbx in self.ami_extra_pbxs)]
+        if TWILIO_PBX_NAME in names:
+            raise ValueError(f"PBX name {TWILIO_PBX_NAME!r} is reserved for the Twilio voice front")
+        if len(set(names)) != len(names):
+            raise ValueError(f"PBX names must differ: {', '.join(names)}")
+        return self
 
     @model_validator(mode="after")
     def _secrets_outside_development(self) -> Settings:

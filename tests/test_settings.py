@@ -59,3 +59,15 @@ def test_secrets_are_never_rendered() -> None:
 def test_split_bind_rejects_garbage(bind: str) -> None:
     with pytest.raises(ValueError, match="host:port"):
         split_bind(bind)
+
+
+@pytest.mark.parametrize(
+    ("main", "extra", "message"),
+    [
+        ("twilio", [], "reserved for the Twilio voice front"),
+        ("main", [{"name": "main", "host": "h", "username": "u", "secret": "s"}], "PBX names must differ"),
+    ],
+)
+def test_pbx_names_are_distinct_and_not_twilio(main: str, extra: list[dict[str, str]], message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Settings(env="development", pbx_name=main, ami_extra_pbxs=extra)

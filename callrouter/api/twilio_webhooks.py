@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from callrouter.api.deps import container_of
 from callrouter.api.errors import ApiError, ErrorBody
-from callrouter.settings import Settings
+from callrouter.settings import TWILIO_PBX_NAME, Settings
 from callrouter.wiring import Container
 from pbx_bridge.twilio_voice import twiml
 from pbx_bridge.twilio_voice.call_summary import TWILIO_CONTEXT
@@ -45,6 +45,7 @@ def base_url(settings: Settings) -> str:
 def voice_options(settings: Settings) -> VoiceOptions:
     """The Twilio front's options from settings."""
     return VoiceOptions(
+        pbx=TWILIO_PBX_NAME,
         step_url=public_url(base_url(settings), f"{PREFIX}/step"),
         default_route=RouteStep(settings.default_route, settings.default_route_timeout_s),
         deadline_s=settings.agi_deadline_ms / 1000,
