@@ -82,7 +82,13 @@ def test_every_api_call_in_the_script_exists(app: FastAPI) -> None:
     templates = [_template(path) for path in app.openapi()["paths"]]
     missing = [path for path in paths if not any(t.match(path) for t in templates)]
     assert missing == []
-    for needed in ("/api/v1/calls/click-to-call", "/api/v1/missed-calls", "/api/v1/auth/login"):
+    needed_paths = (
+        "/api/v1/calls/click-to-call",
+        "/api/v1/missed-calls",
+        "/api/v1/auth/login",
+        "/api/v1/notifications",
+    )
+    for needed in needed_paths:
         assert needed in paths
 
 

@@ -156,7 +156,34 @@ async function start() {
   }
   $("me-name").textContent = state.me.name;
   showView(true);
-  await loadMissed();
+  await Promise.all([loadMissed(), loadNotifications()]);
+}
+
+// ---- notifications ----------------------------------------------------------------------------
+
+/** My unread in-app notifications (missed calls, escalations), newest first. */
+async function loadNotifications() {
+  const list = $("notes-list");
+  try {
+    const notes = await api(`/notifications${query({ unread: true, limit: 50 })}`);
+    list.replaceChildren(...(notes.length ? notes.map(noteItem)
+      : [el("li", { class: "muted" }, "No unread notifications.")]));
+  } catch (error) {
+    list.replaceChildren(el("li", { class: "error" }, error.message));
+  }
+}
+
+function noteItem(note) {
+  const read = el("button", { type: "button", class: "secondary" }, "Mark read");
+  read.addEventListener("click", async () => {
+    try {
+      await api(`/notifications/${note.id}/read`, { method: "POST" });
+      await loadNotifications();
+    } catch (error) {
+      toast(error.message, true);
+    }
+  });
+  return el("li", { title: when(note.created_at) }, el("strong", {}, note.title), ` · ${note.body} `, read);
 }
 
 // ---- missed calls -----------------------------------------------------------------------------
@@ -338,7 +365,7 @@ async function openCard(id) {
 document.addEventListener("DOMContentLoaded", () => {
   $("login-form").addEventListener("submit", login);
   $("logout").addEventListener("click", () => logout());
-  $("missed-refresh").addEventListener("click", loadMissed);
+  $("missed-refresh").addEventListener("click", () => Promise.all([loadMissed(), loadNotifications()]));
   $("search-form").addEventListener("submit", search);
   $("resolve-form").addEventListener("submit", submitResolve);
   $("resolve-cancel").addEventListener("click", () => $("resolve-dialog").close());
