@@ -10,6 +10,7 @@ import pytest
 from fake_asterisk import TEST_LIMITS, RunningServer, StartServer, fake_asterisk
 
 from pbx_bridge.agi.protocol import AgiRequest
+from pbx_bridge.agi.server import AgiLimits
 from pbx_bridge.agi.variables import VARIABLE_NAMES
 from routing.decision import RouteDecision, RouteKind, RouteStep
 
@@ -195,7 +196,9 @@ async def test_rejected_command_is_counted_and_the_rest_still_sent(
 async def test_three_hundred_concurrent_calls_each_get_their_own_route(
     start_server: StartServer, trace_blocks: dict[str, bytes]
 ) -> None:
-    running = await start_server(echo_caller)
+    # production limits: here the 300 fake Asterisks share the server's event loop, so a busy CI machine
+    # could make the test's short reply timeout (not the server) the limit
+    running = await start_server(echo_caller, limits=AgiLimits())
     template = trace_blocks["sip/s1.agi#0"]
     blocks = [template.replace(b"1795876970.22", f"1795876970.{n}".encode()) for n in range(300)]
     sessions = await asyncio.gather(*(fake_asterisk(running.port, b) for b in blocks))
