@@ -1,19 +1,18 @@
-"""Translate + fold rate of call tracking (pure, one core) and the persisting sink's rate on SQLite.
+"""Translate + fold rate of call tracking (pure, one core) and the persisting sink on SQLite and PostgreSQL.
 
-Usage: .venv/bin/python bench/call_tracking_fold.py [calls]   (default 20000 calls made from the real traces)
+Usage: .venv/bin/python -m bench.call_tracking_fold [calls]   (default 20000 calls made from the real traces)
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
 
+from bench.databases import Backend, throwaway_database
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
-from crm_core.migrations import upgrade
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
 from pbx_bridge.ami.parser import parse_messages
 from pbx_bridge.ami.translate import AmiTranslator
@@ -52,10 +51,8 @@ def fold_rate(frames: list[dict[str, str]]) -> tuple[float, int]:
     return len(frames) / (time.perf_counter() - start), finished
 
 
-async def sink_rate(frames: list[dict[str, str]]) -> float:
-    with tempfile.TemporaryDirectory() as tmp:
-        url = f"sqlite:///{tmp}/bench.db"
-        upgrade(url)
+async def sink_rate(frames: list[dict[str, str]], backend: Backend) -> float:
+    with throwaway_database(backend, migrate=True) as url:
         engine = make_engine(url)
         sink = CallTrackingSink(make_session_factory(engine), Metrics())
         start = time.perf_counter()
@@ -72,7 +69,9 @@ def main() -> None:
     rate, finished = fold_rate(frames)
     print(f"translate+fold: {len(frames)} events, {finished} calls finished, {rate:,.0f} events/s")
     small = stream(130)
-    print(f"sink (SQLite file, commit per relevant event): {asyncio.run(sink_rate(small)):,.0f} events/s")
+    for backend in ("sqlite", "postgres"):
+        rate = asyncio.run(sink_rate(small, backend))
+        print(f"sink ({backend}, commit per state-changing event): {rate:,.0f} events/s")
 
 
 if __name__ == "__main__":
