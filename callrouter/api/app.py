@@ -14,6 +14,7 @@ from callrouter.api.routes import (
     escalation_admin,
     managers,
     missed_reports,
+    notification_groups,
     notifications,
     number_lists,
     phones,
@@ -54,6 +55,7 @@ def create_app(container: Container) -> FastAPI:
         routing_admin.router,
         escalation_admin.router,
         notifications.router,
+        notification_groups.router,
         missed_reports.router,
     )
     for router in (*routers, *records.routers):

@@ -62,5 +62,4 @@ def list_notifications(
 def mark_read(notification_id: ItemId, user: CurrentUser, session: DbSession) -> Response:
     if not notification_outbox.mark_inapp_read(session, user.manager_id, notification_id):
         raise NotFound("no-such-notification", {"id": notification_id})
-    session.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
