@@ -7,6 +7,7 @@ the controller, FastAGI routes, and /ready shows the AMI link.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,14 +27,6 @@ from tests.ami.trace import load_trace
 MISSED_LINKEDID = "1795875461.442"  # trace b: +79001234568 rings noanswer-m2, nobody answers
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def _wait_for(predicate: object, timeout: float = 15.0) -> None:
     assert callable(predicate)
     deadline = asyncio.get_running_loop().time() + timeout
@@ -42,7 +35,9 @@ async def _wait_for(predicate: object, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.1)
 
 
-async def test_serve_tracks_escalates_routes_and_reports(tmp_path: Path, traces_dir: Path) -> None:
+async def test_serve_tracks_escalates_routes_and_reports(
+    tmp_path: Path, traces_dir: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
     url = f"sqlite:///{tmp_path / 'runtime.db'}"
     upgrade(url)
     engine = make_engine(url)
@@ -56,7 +51,7 @@ async def test_serve_tracks_escalates_routes_and_reports(tmp_path: Path, traces_
         s.add(m2)
 
     async with AmiStandIn(load_trace(traces_dir / "b.ami")) as pbx:
-        api_port, agi_port = _free_port(), _free_port()
+        api_port, agi_port = unused_tcp_port_factory(), unused_tcp_port_factory()
         settings = Settings(
             env="development",
             database_url=url,

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _env(tmp_path: Path, api_port: int, agi_port: int) -> dict[str, str]:
@@ -33,8 +27,8 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-c", "from callrouter.cli import main; main()", *args]
 
 
-def test_db_upgrade_then_serve_health(tmp_path: Path) -> None:
-    api_port, agi_port = _free_port(), _free_port()
+def test_db_upgrade_then_serve_health(tmp_path: Path, unused_tcp_port_factory: Callable[[], int]) -> None:
+    api_port, agi_port = unused_tcp_port_factory(), unused_tcp_port_factory()
     env = _env(tmp_path, api_port, agi_port)
     upgraded = subprocess.run(_cli("db", "upgrade"), env=env, cwd=tmp_path, capture_output=True, text=True)
     assert upgraded.returncode == 0, upgraded.stderr
@@ -59,8 +53,10 @@ def test_db_upgrade_then_serve_health(tmp_path: Path) -> None:
         proc.wait(timeout=15)
 
 
-def test_production_without_secret_refuses_to_start(tmp_path: Path) -> None:
-    env = _env(tmp_path, _free_port(), _free_port())
+def test_production_without_secret_refuses_to_start(
+    tmp_path: Path, unused_tcp_port_factory: Callable[[], int]
+) -> None:
+    env = _env(tmp_path, unused_tcp_port_factory(), unused_tcp_port_factory())
     env["CALLROUTER_ENV"] = "production"
     result = subprocess.run(_cli("serve"), env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0

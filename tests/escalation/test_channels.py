@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import time
 from base64 import b64decode
 from collections.abc import Iterator
@@ -40,12 +39,6 @@ def message(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Inbox:
     def __init__(self) -> None:
         self.envelopes: list[Envelope] = []
@@ -56,9 +49,9 @@ class Inbox:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[tuple[int, Inbox]]:
+def smtp_server(unused_tcp_port: int) -> Iterator[tuple[int, Inbox]]:
     inbox = Inbox()
-    port = free_port()
+    port = unused_tcp_port
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
@@ -84,8 +77,8 @@ async def test_real_smtp_server_receives_the_exact_email(smtp_server: tuple[int,
     assert email.get_payload(decode=True) == b"line 1\r\nline 2\r\n"  # SMTP line endings
 
 
-async def test_dead_smtp_server_is_a_retryable_error() -> None:
-    channel = SmtpEmailChannel("127.0.0.1", free_port(), "crm@example.com", timeout_s=2)
+async def test_dead_smtp_server_is_a_retryable_error(unused_tcp_port: int) -> None:
+    channel = SmtpEmailChannel("127.0.0.1", unused_tcp_port, "crm@example.com", timeout_s=2)
     with pytest.raises(DeliveryError, match="unreachable") as info:
         await channel.send(message("email", "manager@example.com"))
     assert info.value.retryable
