@@ -18,7 +18,7 @@ from pbx_bridge.notifications.twilio_messages import TwilioMessagingChannel, mak
 from pbx_bridge.notifications.worker import EscalationWorker, WorkerConfig
 from tests.escalation.conftest import T0, ManualClock, Staff, add_missed_call
 from tests.escalation.http_recorder import Script, http_recorder
-from tests.escalation.test_channels import Inbox, free_port
+from tests.escalation.test_channels import Inbox
 
 RETRY = RetryPolicy(max_attempts=5, base=timedelta(seconds=30))
 
@@ -53,9 +53,9 @@ def history(sessions: sessionmaker[Session]) -> tuple[DeliveryStatus, int, list[
 
 
 async def test_dead_smtp_server_is_retried_until_it_comes_back(
-    db_sessions: sessionmaker[Session], staff: Staff, clock: ManualClock
+    db_sessions: sessionmaker[Session], staff: Staff, clock: ManualClock, unused_tcp_port: int
 ) -> None:
-    port = free_port()  # nothing listens here yet
+    port = unused_tcp_port  # nothing listens here yet
     w = worker(db_sessions, clock, SmtpEmailChannel("127.0.0.1", port, "crm@example.com", timeout_s=2))
     only_manager(db_sessions, staff, "email")
 
