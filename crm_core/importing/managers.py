@@ -44,8 +44,8 @@ def import_managers(
             if outcomes[row.login] is Outcome.UNCHANGED:
                 outcomes[row.login] = Outcome.UPDATED
     session.flush()
-    for outcome in outcomes.values():
-        report.count(outcome)
+    for login, outcome in outcomes.items():
+        report.count(outcome, rows[login].warnings)
     if on_progress is not None:
         on_progress(len(source.records))
     return report
