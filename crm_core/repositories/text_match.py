@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Boolean, ColumnElement, bindparam, false, func
-from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
