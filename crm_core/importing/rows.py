@@ -106,7 +106,8 @@ class _Checker:
             if normalized.status is NumberStatus.POSSIBLE and normalized.e164 not in found:
                 self.warn(
                     WarningCode.POSSIBLE_NUMBER,
-                    f"number {normalized.e164} ({part!r}) is in no known allocated range; imported all the same",
+                    f"number {normalized.e164} ({part!r}) is in no known allocated range; "
+                    "imported all the same",
                 )
             found[normalized.e164] = None
             if normalized.extension is not None:
