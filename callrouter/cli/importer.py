@@ -16,6 +16,7 @@ from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -84,7 +85,8 @@ def _open_errors_csv(path: Path, err: Console) -> TextIO:
     try:
         return path.open("w", encoding="utf-8", newline="")
     except OSError as exc:
-        err.print(f"[red]cannot write --errors-csv {path}[/red]: {exc.strerror or exc}", highlight=False)
+        reason = escape(str(exc.strerror or exc))
+        err.print(f"[red]cannot write --errors-csv {escape(str(path))}[/red]: {reason}", highlight=False)
         raise typer.Exit(2) from exc
 
 

@@ -98,7 +98,7 @@ def test_every_phone_column_and_extension_is_kept_and_warnings_are_reported(
 def test_errors_csv_into_a_missing_folder_is_refused_up_front(database: str, tmp_path: Path) -> None:
     clients = tmp_path / "clients.csv"
     clients.write_text(CLIENTS, encoding="utf-8")
-    target = tmp_path / "no-such-folder" / "errors.csv"
+    target = tmp_path / "no-such-folder[1]" / "errors.csv"
     result = CliRunner().invoke(app, ["import", str(clients), "--errors-csv", str(target)])
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
