@@ -4,7 +4,7 @@ Every variable is set on every call (empty when it does not apply), so a channel
 value from an earlier AGI run. ``ROUTE_CHAIN`` is the whole ordered chain, steps joined by ``|`` and each
 step ``<dial string>~<ring seconds>``::
 
-    PJSIP/101~20|PJSIP/102&PJSIP/103~15|Local/reception@agents~30
+    PJSIP/101~20|PJSIP/102&PJSIP/103~15|PJSIP/100~30
 
 The dialplan loops ``i`` from 1 to ``${FIELDQTY(ROUTE_CHAIN,|)}`` and dials
 ``${CUT(STEP,~,1)},${CUT(STEP,~,2)}`` with ``STEP=${CUT(ROUTE_CHAIN,|,${i})}``. ``&`` is not a separator
