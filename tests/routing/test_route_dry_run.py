@@ -19,8 +19,9 @@ from callrouter.cli import app as cli_app
 from callrouter.cli.route import INVALID_CHAIN_EXIT, render
 from crm_core.db import make_engine
 from crm_core.migrations import upgrade
-from crm_core.models import Counterparty, Manager, PhoneNumber
+from crm_core.models import ManagerRole, PhoneNumber
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.api.conftest import add_counterparty, add_manager
 
 
 def test_render_shows_kind_reason_chain_and_flags() -> None:
@@ -96,13 +97,10 @@ def test_cli_route_exits_non_zero_on_a_stored_chain_fastagi_would_refuse(
     upgrade(url)
     engine = make_engine(url)
     with Session(engine) as session:  # written before the rule existed, or behind the API's back
-        manager = Manager(name="Ann", login="ann", dial_target="PJSIP/101~20")
-        session.add(manager)
-        session.flush()
-        client = Counterparty(name="Acme", manager_id=manager.id)
-        session.add(client)
-        session.flush()
-        session.add(PhoneNumber(e164="+79001110001", counterparty_id=client.id))
+        ann = add_manager(session, "ann", ManagerRole.MANAGER, dial_target="PJSIP/101~20")
+        session.add(
+            PhoneNumber(e164="+79001110001", counterparty_id=add_counterparty(session, "Acme", ann).id)
+        )
         session.commit()
     engine.dispose()
     monkeypatch.setenv("CALLROUTER_ENV", "development")
