@@ -3,15 +3,15 @@ role, and a reconnect with ``Last-Event-ID`` replays what was missed."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from callrouter.api.security import issue_access_token
 from callrouter.wiring import Container
 from crm_core.services import api_tokens
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
@@ -88,7 +88,7 @@ async def test_missed_call_arrives_live_scoped_and_replayed(
 async def test_stream_refuses_missing_or_bad_tokens(
     app: FastAPI, staff: Staff, db: Session, unused_tcp_port: int
 ) -> None:
-    row, secret = api_tokens.issue(db, staff.manager.id, "wallboard", None)
+    _row, secret = api_tokens.issue(db, staff.manager.id, "wallboard", None)
     db.commit()
     async with serving(app, unused_tcp_port) as base:
         async with httpx.AsyncClient(base_url=base) as http:
@@ -100,18 +100,8 @@ async def test_stream_refuses_missing_or_bad_tokens(
             assert by_api_token.response.status_code == 200
 
 
-async def test_stream_ends_with_token_expired(
-    app: FastAPI, staff: Staff, unused_tcp_port: int, monkeypatch: object
-) -> None:
-    from datetime import timedelta
-
-    from callrouter.api.security import issue_access_token
-
+async def test_stream_ends_with_token_expired(app: FastAPI, staff: Staff, unused_tcp_port: int) -> None:
     token = issue_access_token(staff.signing_key, staff.manager.id, ttl=timedelta(seconds=2))
     async with serving(app, unused_tcp_port) as base, open_stream(base, token) as stream:
         ended = await stream.next(timeout=5.0)
         assert ended.event == "token-expired"
-
-
-def _unused(_: Callable[..., object]) -> None:  # keep asyncio imported for type checkers
-    asyncio.get_event_loop_policy()
