@@ -21,7 +21,7 @@ from pbx_bridge.agi.handlers import default_decision, default_handler, routing_h
 from pbx_bridge.agi.server import FastAgiServer
 
 log = logging.getLogger(__name__)
-GRACEFUL_SHUTDOWN_S = 3.0
+GRACEFUL_SHUTDOWN_S = 3
 
 
 def build_agi_server(container: Container) -> FastAgiServer:
