@@ -67,29 +67,26 @@ class CallRead(ReadModel):
         return f"/api/v1/calls/{self.id}/recording" if self.recording_file else None
 
 
+_MISSED_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "call_record_id": 17,
+    "caller_number": "+78431234567",
+    "reason": "manager_no_answer",
+    "ring_seconds": 20.0,
+    "assigned_manager_id": 5,
+    "counterparty_id": 42,
+    "status": "open",
+    "attempts": 1,
+    "last_attempt_at": "2026-11-28T10:00:20Z",
+    "called_back_at": None,
+    "comment": None,
+    "created_at": "2026-11-28T10:00:20Z",
+    "closed_at": None,
+}
+
+
 class MissedCallRead(ReadModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 4,
-                    "call_record_id": 17,
-                    "caller_number": "+78431234567",
-                    "reason": "manager_no_answer",
-                    "ring_seconds": 20.0,
-                    "assigned_manager_id": 5,
-                    "counterparty_id": 42,
-                    "status": "open",
-                    "attempts": 1,
-                    "last_attempt_at": "2026-11-28T10:00:20Z",
-                    "called_back_at": None,
-                    "comment": None,
-                    "created_at": "2026-11-28T10:00:20Z",
-                    "closed_at": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_MISSED_EXAMPLE]})
 
     id: int
     call_record_id: int
@@ -113,28 +110,15 @@ class MissedCallItem(MissedCallRead):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "id": 4,
-                    "call_record_id": 17,
-                    "caller_number": "+78431234567",
-                    "reason": "manager_no_answer",
-                    "ring_seconds": 20.0,
-                    "assigned_manager_id": 5,
+                _MISSED_EXAMPLE
+                | {
                     "manager_name": "Maria Manager",
-                    "counterparty_id": 42,
                     "counterparty_name": "ACME LLC",
-                    "status": "open",
-                    "attempts": 2,
                     "first_call_at": "2026-11-28T10:00:20Z",
-                    "last_call_at": "2026-11-28T10:20:00Z",
-                    "last_attempt_at": "2026-11-28T10:20:00Z",
+                    "last_call_at": "2026-11-28T10:00:20Z",
                     "age_seconds": 5400.0,
                     "due_at": "2026-11-29T10:00:20Z",
                     "overdue": False,
-                    "called_back_at": None,
-                    "comment": None,
-                    "created_at": "2026-11-28T10:00:20Z",
-                    "closed_at": None,
                 }
             ]
         }
