@@ -12,6 +12,14 @@ class ManagerRole(enum.StrEnum):
     CONTROLLER = "controller"
     DIRECTOR = "director"
     ADMIN = "admin"
+    RECEPTION = "reception"  # sees its own calls like a manager, and the shared queue of unknown numbers
+
+
+class Language(enum.StrEnum):
+    """The languages of the workspace and of notifications."""
+
+    RU = "ru"
+    EN = "en"
 
 
 class ClientStatus(enum.StrEnum):

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, computed_field
 
-from callrouter.api.schemas.common import Note, RawNumber, ReadModel, Text, WriteModel
+from callrouter.api.schemas.common import Id, LongName, Note, RawNumber, ReadModel, Text, WriteModel
 from callrouter.api.schemas.phones import PhoneOwner
-from crm_core.models import CallDirection, CallDisposition, MissedReason, MissedStatus
+from crm_core.models import CallDirection, CallDisposition, ListKind, MissedReason, MissedStatus
 
 Month = Annotated[str, Field(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 
@@ -67,29 +67,26 @@ class CallRead(ReadModel):
         return f"/api/v1/calls/{self.id}/recording" if self.recording_file else None
 
 
+_MISSED_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "call_record_id": 17,
+    "caller_number": "+78431234567",
+    "reason": "manager_no_answer",
+    "ring_seconds": 20.0,
+    "assigned_manager_id": 5,
+    "counterparty_id": 42,
+    "status": "open",
+    "attempts": 1,
+    "last_attempt_at": "2026-11-28T10:00:20Z",
+    "called_back_at": None,
+    "comment": None,
+    "created_at": "2026-11-28T10:00:20Z",
+    "closed_at": None,
+}
+
+
 class MissedCallRead(ReadModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 4,
-                    "call_record_id": 17,
-                    "caller_number": "+78431234567",
-                    "reason": "manager_no_answer",
-                    "ring_seconds": 20.0,
-                    "assigned_manager_id": 5,
-                    "counterparty_id": 42,
-                    "status": "open",
-                    "attempts": 1,
-                    "last_attempt_at": "2026-11-28T10:00:20Z",
-                    "called_back_at": None,
-                    "comment": None,
-                    "created_at": "2026-11-28T10:00:20Z",
-                    "closed_at": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_MISSED_EXAMPLE]})
 
     id: int
     call_record_id: int
@@ -107,6 +104,46 @@ class MissedCallRead(ReadModel):
     closed_at: datetime | None
 
 
+class MissedCallItem(MissedCallRead):
+    """A missed call as the workspace lists it: names, first and last call, age and SLA included."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                _MISSED_EXAMPLE
+                | {
+                    "manager_name": "Maria Manager",
+                    "counterparty_name": "ACME LLC",
+                    "first_call_at": "2026-11-28T10:00:20Z",
+                    "last_call_at": "2026-11-28T10:00:20Z",
+                    "age_seconds": 5400.0,
+                    "due_at": "2026-11-29T10:00:20Z",
+                    "overdue": False,
+                }
+            ]
+        }
+    )
+
+    manager_name: str | None
+    counterparty_name: str | None
+    first_call_at: datetime = Field(description="The first missed call")
+    last_call_at: datetime = Field(description="The latest attempt (same as last_attempt_at)")
+    age_seconds: float = Field(description="Waiting since the first call (until it was resolved)")
+    due_at: datetime | None = Field(description="When the callback is due by the escalation policy")
+    overdue: bool = Field(description="Still waiting and past due_at")
+
+
+class MissedCallPage(ReadModel):
+    """A page of missed calls; ``page``/``page_size`` mirror ``offset``/``limit``."""
+
+    items: list[MissedCallItem]
+    total: int
+    limit: int
+    offset: int
+    page: int
+    page_size: int
+
+
 class MissedCallResolution(WriteModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -118,6 +155,35 @@ class MissedCallResolution(WriteModel):
         description="acknowledge: seen, keep it open; close: nothing more to do"
     )
     comment: Annotated[Text, Field(min_length=1)]
+
+
+class MissedCallOutcome(WriteModel):
+    """What came of the missed call after the manager's call."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"outcome": "called_back", "note": "Wants a quote for 200 m of cable"},
+                {"outcome": "closed", "reason": "Wrong number", "note": None},
+            ]
+        }
+    )
+
+    outcome: Literal["called_back", "closed"] = Field(
+        description="called_back: reached the client (counts in the callback rate); closed: no callback"
+    )
+    reason: Annotated[Note, Field(min_length=1)] | None = Field(
+        default=None, description="Required to close without a callback"
+    )
+    note: Annotated[Text, Field(min_length=1)] | None = Field(
+        default=None, description="Becomes an interaction in the client's history"
+    )
+
+
+class MissedCallAssignment(WriteModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"manager_id": 5}]})
+
+    manager_id: Id
 
 
 class UnregisteredNumber(ReadModel):
@@ -175,3 +241,47 @@ class RegisterResult(ReadModel):
     phone_id: int
     e164: str
     calls_linked: int = Field(description="Call records of this number now linked to the counterparty")
+
+
+class NumberRegistration(WriteModel):
+    """Register a number in one step: to a card, a contact, a new card or a list (with a reason)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"number": "+79005550003", "target": "counterparty", "counterparty_id": 42},
+                {"number": "8 900 555-00-04", "target": "new_counterparty", "name": "Sidorov IP"},
+                {"number": "+79005550005", "target": "list", "list": "blacklist", "reason": "robocalls"},
+            ]
+        }
+    )
+
+    number: RawNumber
+    target: Literal["counterparty", "contact", "new_counterparty", "list"]
+    counterparty_id: Id | None = None
+    contact_id: Id | None = None
+    name: Annotated[LongName, Field(description="The new counterparty's name")] | None = None
+    list: ListKind | None = Field(default=None, description="The list's kind (its first list is used)")
+    list_id: Id | None = Field(default=None, description="A particular list instead of the kind")
+    reason: Note | None = Field(default=None, description="Why (kept as the number's note)")
+
+
+class NumberRegistered(RegisterResult):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone_id": 12,
+                    "e164": "+79005550003",
+                    "calls_linked": 3,
+                    "counterparty_id": 42,
+                    "number_list_id": None,
+                    "missed_calls_linked": 1,
+                }
+            ]
+        }
+    )
+
+    counterparty_id: int | None
+    number_list_id: int | None
+    missed_calls_linked: int = Field(description="Waiting missed calls of this number now on the card")
