@@ -49,11 +49,15 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     database_url: str = "sqlite:///./callrouter.db"
+    # SQLite: how long a writer waits for another one (an import holds the lock while it commits its file)
+    sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, le=600)
     redis_url: str | None = None
     redis_key_prefix: str = "callrouter:"
 
     api_bind: str = "127.0.0.1:8000"
     api_secret_key: SecretStr | None = None
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger JSON bodies: 413
+    api_max_import_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # bulk imports (``/bulk``)
 
     agi_bind: str = "127.0.0.1:4573"
     agi_deadline_ms: int = Field(default=300, ge=10, le=10_000)

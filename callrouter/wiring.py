@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.api.click_to_call import Originator
 from callrouter.settings import Settings
-from crm_core.db import make_engine, make_session_factory
+from crm_core.db import make_engine, make_session_factory, reading
 from crm_core.metrics import Metrics
 from routing.decision import RouteStep
 from routing.service import RoutingOptions, RoutingService
@@ -28,6 +28,7 @@ class Container:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session] | None = None  # for work that only reads (None: ``sessions``)
     metrics: Metrics = field(default_factory=Metrics)
     routing: RoutingService | None = None
     redis: Redis | None = None
@@ -78,11 +79,18 @@ def build_redis(url: str, timeout_s: float) -> Redis:
 
 def build_container(settings: Settings) -> Container:
     """Create the process's resources from ``settings``."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
     sessions = make_session_factory(engine)
+    read_sessions = make_session_factory(reading(engine))
     metrics = Metrics()
     redis = build_redis(settings.redis_url, settings.agi_deadline_ms / 1000) if settings.redis_url else None
-    routing = RoutingService(sessions, metrics, routing_options(settings), redis)
+    routing = RoutingService(read_sessions, metrics, routing_options(settings), redis)
     return Container(
-        settings=settings, engine=engine, sessions=sessions, metrics=metrics, routing=routing, redis=redis
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        read_sessions=read_sessions,
+        metrics=metrics,
+        routing=routing,
+        redis=redis,
     )

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
+from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
     auth,
     calls,
@@ -44,6 +45,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.login_limiter = LoginRateLimiter()
     install_error_handlers(app)
+    install_middleware(app, getattr(container, "settings", None))
     app.include_router(health.router)
     routers = (
         auth.router,

@@ -54,11 +54,21 @@ class AfterCommit:
             anyio.from_thread.run(call)
 
 
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+READ_ONLY = "read_only"  # ``session.info`` key: the request only reads (its transaction takes no lock)
+
+
 def _unit_of_work(request: Request) -> Iterator[tuple[Session, AfterCommit]]:
-    """One session per request, committed once when the endpoint succeeded, rolled back otherwise."""
+    """One session per request, committed once when the endpoint succeeded, rolled back otherwise.
+
+    A GET reads through the container's read sessions (on SQLite: no write lock); any other method's
+    transaction takes the write lock up front (see :mod:`crm_core.db`)."""
     container = container_of(request)
     after = AfterCommit()
-    with container.sessions() as session:
+    read_only = request.method in READ_ONLY_METHODS and container.read_sessions is not None
+    factory = container.read_sessions if read_only and container.read_sessions else container.sessions
+    with factory() as session:
+        session.info[READ_ONLY] = read_only
         yield session, after
         session.commit()
     after.run(container)
@@ -92,6 +102,16 @@ class Principal:
         return Viewer(self.manager_id, self.role)
 
 
+def _record_token_use(container: Container, session: Session, token_id: int) -> None:
+    """Record an API token's use: in the request's transaction when it writes anyway, else in a short one
+    of its own (a plain read never writes, except this at most once a minute per token)."""
+    if not session.info.get(READ_ONLY):
+        api_tokens.mark_used(session, token_id)
+        return
+    with container.sessions.begin() as writer:
+        api_tokens.mark_used(writer, token_id)
+
+
 def _principal(
     request: Request,
     session: DbSession,
@@ -104,6 +124,8 @@ def _principal(
         token = api_tokens.resolve(session, bearer)
         if token is None:
             raise ApiError(401, "invalid-token", "the API token is unknown, revoked or expired")
+        if api_tokens.use_is_stale(token):
+            _record_token_use(container_of(request), session, token.id)
         manager_id = token.manager_id
     else:
         manager_id = read_access_token(container_of(request).settings.signing_key, bearer)
