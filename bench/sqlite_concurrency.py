@@ -23,7 +23,6 @@ import argparse
 import multiprocessing
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,8 +30,6 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +38,7 @@ from typing import Any
 import httpx
 
 from bench.import_csv import counterparty_csv, managers_csv
+from bench.serve_process import callrouter_command, free_port, run_cli, running_serve, serve_env
 
 ADMIN_LOGIN = "bench-admin"
 ADMIN_PASSWORD = "bench-admin-password"  # a throw-away database
@@ -68,78 +66,24 @@ class LoadResult:
         return sum(self.errors.values())
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def _callrouter() -> list[str]:
-    return [sys.executable, "-c", "from callrouter.cli import main; main()"]
-
-
-def server_env(workdir: Path, api_port: int, agi_port: int) -> dict[str, str]:
-    """The environment of every callrouter process in the run (one SQLite file in ``workdir``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CALLROUTER_")}
-    env.update(
-        CALLROUTER_ENV="development",
-        CALLROUTER_DATABASE_URL=f"sqlite:///{workdir / 'load.db'}",
-        CALLROUTER_API_BIND=f"127.0.0.1:{api_port}",
-        CALLROUTER_AGI_BIND=f"127.0.0.1:{agi_port}",
-        CALLROUTER_ESCALATION_POLL_INTERVAL_S="0.2",
-        CALLROUTER_ADMIN_PASSWORD=ADMIN_PASSWORD,
-    )
+def _env(workdir: Path, api_port: int, agi_port: int) -> dict[str, str]:
+    env = serve_env(workdir, api_port, agi_port)
+    env.update(CALLROUTER_ESCALATION_POLL_INTERVAL_S="0.2", CALLROUTER_ADMIN_PASSWORD=ADMIN_PASSWORD)
     return env
-
-
-def _run(env: dict[str, str], cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([*_callrouter(), *args], env=env, cwd=cwd, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"callrouter {' '.join(args)} failed ({done.returncode}): {done.stderr[-2000:]}")
-    return done
 
 
 def prepare(workdir: Path, env: dict[str, str], rows: int) -> tuple[Path, Path]:
     """Migrate, create the admin and the managers; two import files that differ in every row."""
-    _run(env, workdir, "db", "upgrade")
-    _run(env, workdir, "users", "create-admin", "--login", ADMIN_LOGIN, "--name", "Bench Admin")
+    run_cli(env, workdir, "db", "upgrade")
+    run_cli(env, workdir, "users", "create-admin", "--login", ADMIN_LOGIN, "--name", "Bench Admin")
     managers = workdir / "managers.csv"
     managers.write_text(managers_csv(), encoding="utf-8")
-    _run(env, workdir, "import", str(managers), "--kind", "managers")
+    run_cli(env, workdir, "import", str(managers), "--kind", "managers")
     text = counterparty_csv(rows)
     first, second = workdir / "clients-a.csv", workdir / "clients-b.csv"
     first.write_text(text, encoding="utf-8")
     second.write_text(text.replace(";Татарстан\n", ";Чувашия\n"), encoding="utf-8")
     return first, second
-
-
-@contextmanager
-def running_server(workdir: Path, env: dict[str, str], api_port: int) -> Iterator[subprocess.Popen[str]]:
-    """``callrouter serve`` until the block ends; its stderr goes to ``workdir/serve.log``."""
-    log = (workdir / "serve.log").open("w")
-    proc = subprocess.Popen([*_callrouter(), "serve"], env=env, cwd=workdir, stderr=log, text=True)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "serve did not start: " + (workdir / "serve.log").read_text()
-                    ) from None
-                time.sleep(0.2)
-        yield proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def _login(client: httpx.Client) -> httpx.Response:
@@ -243,9 +187,8 @@ def _import_loop(
 ) -> None:
     turn = 0
     while not stop.is_set():
-        done = subprocess.run(
-            [*_callrouter(), "import", str(files[turn % 2])], env=env, cwd=cwd, capture_output=True, text=True
-        )
+        command = callrouter_command("import", str(files[turn % 2]))
+        done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True)
         turn += 1
         if done.returncode == 0:
             result.imports_ok += 1
@@ -288,11 +231,11 @@ def call_burst(url: str, stop: Any, written: Any, failed: Any) -> None:
 def run_load(workdir: Path, *, clients: int, requests: int, rows: int) -> LoadResult:
     """One full run in ``workdir`` (see the module docstring)."""
     api_port, agi_port = free_port(), free_port()
-    env = server_env(workdir, api_port, agi_port)
+    env = _env(workdir, api_port, agi_port)
     files = prepare(workdir, env, rows)
     base_url = f"http://127.0.0.1:{api_port}"
     result = LoadResult()
-    with running_server(workdir, env, api_port):
+    with running_serve(workdir, env, api_port):
         access, api_token = credentials(base_url)
         stop = threading.Event()
         ctx = multiprocessing.get_context("spawn")
@@ -300,6 +243,9 @@ def run_load(workdir: Path, *, clients: int, requests: int, rows: int) -> LoadRe
         url = env["CALLROUTER_DATABASE_URL"]
         burst = ctx.Process(target=call_burst, args=(url, burst_stop, written, failed))
         burst.start()
+        deadline = time.monotonic() + 120
+        while written.value == 0 and failed.value == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)  # the calls are being written before the clients start
         importer = threading.Thread(target=_import_loop, args=(env, workdir, files, stop, result))
         importer.start()
         lock = threading.Lock()
