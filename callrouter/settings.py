@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 TWILIO_PBX_NAME = "twilio"  # the PBX system name of calls seen by the Twilio voice front
 DEVELOPMENT_API_KEY = "development-only-signing-key-do-not-use-in-production"
@@ -20,8 +22,8 @@ def split_bind(bind: str) -> tuple[str, int]:
     ('::1', 8000)
     """
     host, _, port = bind.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"expected host:port, got {bind!r}")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port with a port 1-65535, got {bind!r}")
     return host.strip("[]"), int(port)
 
 
@@ -98,6 +100,22 @@ class Settings(BaseSettings):
     notify_webhook_secret: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"  # CRM card links in notifications
     escalation_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("api_bind", "agi_bind")
+    @classmethod
+    def _host_and_port(cls, bind: str) -> str:
+        split_bind(bind)
+        return bind
+
+    @field_validator("database_url")
+    @classmethod
+    def _readable_database_url(cls, url: str) -> str:
+        try:
+            make_url(url).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            shown = url.split("@", 1)[-1]  # never echo a password
+            raise ValueError(f"not a database URL SQLAlchemy can use ({shown!r}): {exc}") from None
+        return url
 
     @property
     def is_development(self) -> bool:
