@@ -57,7 +57,10 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
     then stop them in reverse order. A port that cannot be listened on is a :class:`StartupError`."""
     settings = container.settings
     host, port = split_bind(settings.api_bind)
-    config = uvicorn.Config(create_app(container), host=host, port=port, log_config=None, access_log=False)
+    # proxy headers are handled in the app, from CALLROUTER_TRUSTED_PROXIES only (uvicorn trusts loopback)
+    config = uvicorn.Config(
+        create_app(container), host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+    )
     server = uvicorn.Server(config)
     async with AsyncExitStack() as stack:
         api_socket = listening_socket("API", settings.api_bind, host, port)  # uvicorn would sys.exit

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import ipaddress
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
 
     api_bind: str = "127.0.0.1:8000"
     api_secret_key: SecretStr | None = None
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); none by
+    # default: the client address is the TCP peer's
+    trusted_proxies: Annotated[list[str], NoDecode] = []
     api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger JSON bodies: 413
     api_max_import_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # bulk imports (``/bulk``)
 
@@ -106,6 +110,17 @@ class Settings(BaseSettings):
     def _host_and_port(cls, bind: str) -> str:
         split_bind(bind)
         return bind
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        networks = [str(item).strip() for item in items if str(item).strip()]
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError: "... does not appear to be ..."
+        return networks
 
     @field_validator("database_url")
     @classmethod

@@ -120,6 +120,7 @@ def _principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "not-authenticated", "send Authorization: Bearer <token>")
     bearer = credentials.credentials
+    session_version: int | None = None  # an API token has none: a password change revokes it instead
     if api_tokens.is_api_token(bearer):
         token = api_tokens.resolve(session, bearer)
         if token is None:
@@ -128,10 +129,13 @@ def _principal(
             _record_token_use(container_of(request), session, token.id)
         manager_id = token.manager_id
     else:
-        manager_id = read_access_token(container_of(request).settings.signing_key, bearer)
+        claims = read_access_token(container_of(request).settings.signing_key, bearer)
+        manager_id, session_version = claims.manager_id, claims.session_version
     manager = session.get(Manager, manager_id)
     if manager is None or not manager.active:
         raise ApiError(401, "invalid-token", "the token's user no longer exists or is deactivated")
+    if session_version is not None and session_version != manager.session_version:
+        raise ApiError(401, "session-ended", "the password changed since this token was issued; log in again")
     return Principal(manager.id, manager.role, api_tokens.is_api_token(bearer))
 
 

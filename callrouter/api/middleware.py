@@ -1,8 +1,13 @@
-"""The HTTP middleware stack, outermost first: request id and catch-all error, client address, body limit."""
+"""The HTTP middleware stack, outermost first: request id and catch-all error, client address, body limit.
+
+The client address comes from ``X-Forwarded-For`` only when the TCP peer is one of
+``CALLROUTER_TRUSTED_PROXIES`` (uvicorn's own proxy-header handling is off, see :mod:`callrouter.runtime`).
+"""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from callrouter.api.body_limit import BodyLimitMiddleware
 from callrouter.api.request_context import RequestContextMiddleware
@@ -24,4 +29,7 @@ def install_middleware(app: FastAPI, settings: Settings | None) -> None:
     app.add_middleware(
         BodyLimitMiddleware, max_bytes=_setting(settings, "api_max_body_bytes"), overrides=overrides
     )
+    proxies = settings.trusted_proxies if settings is not None else []
+    if proxies:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     app.add_middleware(RequestContextMiddleware)

@@ -51,7 +51,7 @@ def test_login_is_rate_limited_per_login_and_address(
     client: TestClient, app: FastAPI, staff: Staff, db: Session
 ) -> None:
     _set_password(db, staff.manager)
-    limit = app.state.login_limiter.max_failures
+    limit = app.state.login_limiter.limits.per_login_and_address
     for _ in range(limit):
         assert (
             client.post("/api/v1/auth/login", json={"login": "manager", "password": "x"}).status_code == 401
