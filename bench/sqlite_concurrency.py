@@ -58,6 +58,7 @@ class LoadResult:
     calls_written: int = 0
     calls_failed: int = 0
     locked_log_lines: int = 0
+    log_samples: list[str] = field(default_factory=list)
     error_log_lines: int = 0
     seconds: float = 0.0
 
@@ -267,8 +268,10 @@ def run_load(workdir: Path, *, clients: int, requests: int, rows: int) -> LoadRe
         burst.join(timeout=60)
         result.calls_written, result.calls_failed = written.value, failed.value
     log = (workdir / "serve.log").read_text(errors="replace").splitlines()
-    result.locked_log_lines = sum("locked" in line for line in log)
-    result.error_log_lines = sum('"level": "error"' in line for line in log)
+    bad = [line for line in log if "locked" in line or '"level": "error"' in line]
+    result.locked_log_lines = sum("locked" in line for line in bad)
+    result.error_log_lines = sum('"level": "error"' in line for line in bad)
+    result.log_samples = [line[:600] for line in bad[:3]]
     return result
 
 
@@ -286,6 +289,7 @@ def report(result: LoadResult, clients: int) -> str:
     ]
     lines += [f"  sample: {s}" for s in result.samples[:5]]
     lines += [f"  import error: {e}" for e in result.import_errors[:2]]
+    lines += [f"  server log: {line}" for line in result.log_samples]
     return "\n".join(lines)
 
 
