@@ -38,7 +38,7 @@ class Container:
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine).connect() as conn:  # a read: never waits for SQLite's write lock
                 conn.execute(text("SELECT 1"))
         except Exception:
             return False

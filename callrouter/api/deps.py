@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import anyio.from_thread
-from fastapi import Depends, Request
+from fastapi import BackgroundTasks, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from callrouter.api.errors import ApiError
@@ -18,6 +20,7 @@ from crm_core.models import Manager, ManagerRole
 from crm_core.repositories.scoped import Viewer
 from crm_core.services import api_tokens
 
+log = logging.getLogger(__name__)
 _bearer = HTTPBearer(auto_error=False, description="An access token from /api/v1/auth/login or an API token")
 
 
@@ -102,19 +105,27 @@ class Principal:
         return Viewer(self.manager_id, self.role)
 
 
-def _record_token_use(container: Container, session: Session, token_id: int) -> None:
-    """Record an API token's use: in the request's transaction when it writes anyway, else in a short one
-    of its own (a plain read never writes, except this at most once a minute per token)."""
+def _record_token_use(container: Container, session: Session, token_id: int, later: BackgroundTasks) -> None:
+    """Record an API token's use: in the request's transaction when it writes anyway; for a plain read in
+    a short transaction of its own once the response is sent (so a read never waits for a writer)."""
     if not session.info.get(READ_ONLY):
         api_tokens.mark_used(session, token_id)
         return
-    with container.sessions.begin() as writer:
-        api_tokens.mark_used(writer, token_id)
+    later.add_task(_record_token_use_apart, container, token_id)
+
+
+def _record_token_use_apart(container: Container, token_id: int) -> None:
+    try:
+        with container.sessions.begin() as writer:
+            api_tokens.mark_used(writer, token_id)
+    except (OperationalError, InterfaceError) as exc:  # a lost "last used" stamp is not worth an error
+        log.warning("API token use not recorded", extra={"token_id": token_id, "error": str(exc.orig)[:300]})
 
 
 def _principal(
     request: Request,
     session: DbSession,
+    later: BackgroundTasks,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
@@ -126,7 +137,7 @@ def _principal(
         if token is None:
             raise ApiError(401, "invalid-token", "the API token is unknown, revoked or expired")
         if api_tokens.use_is_stale(token):
-            _record_token_use(container_of(request), session, token.id)
+            _record_token_use(container_of(request), session, token.id, later)
         manager_id = token.manager_id
     else:
         claims = read_access_token(container_of(request).settings.signing_key, bearer)
