@@ -16,6 +16,7 @@ from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
 from callrouter.escalation import build_escalation_worker
 from callrouter.settings import split_bind
+from callrouter.startup_errors import ExitCode, StartupError, listen_error, listening_socket
 from callrouter.wiring import Container
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.server import FastAgiServer
@@ -33,7 +34,10 @@ def build_agi_server(container: Container) -> FastAgiServer:
 
 
 async def _start_escalation_worker(container: Container, stack: AsyncExitStack) -> None:
-    worker = build_escalation_worker(container)
+    try:
+        worker = build_escalation_worker(container)
+    except ValueError as exc:  # a notification channel half configured
+        raise StartupError(ExitCode.CONFIGURATION, f"configuration error: {exc}") from None
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop), name="escalation-worker")
 
@@ -51,7 +55,7 @@ async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
 
 async def run_services(container: Container, stop: asyncio.Event | None = None) -> None:
     """Serve API, FastAGI, AMI links and the escalation worker until interrupted (or ``stop`` is set);
-    then stop them in reverse order."""
+    then stop them in reverse order. A port that cannot be listened on is a :class:`StartupError`."""
     settings = container.settings
     host, port = split_bind(settings.api_bind)
     config = uvicorn.Config(
@@ -61,15 +65,21 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # open event streams never end by themselves
+        proxy_headers=False,  # the app reads X-Forwarded-For from CALLROUTER_TRUSTED_PROXIES only
     )
     server = uvicorn.Server(config)
     async with AsyncExitStack() as stack:
+        api_socket = listening_socket("API", settings.api_bind, host, port)  # uvicorn would sys.exit
+        stack.callback(api_socket.close)
         stack.push_async_callback(container.aclose)
         await container.events.start()
         if container.routing is not None:
             await container.routing.start()
         agi = build_agi_server(container)
-        await agi.start(*split_bind(settings.agi_bind))
+        try:
+            await agi.start(*split_bind(settings.agi_bind))
+        except OSError as exc:
+            raise listen_error("FastAGI", settings.agi_bind, exc) from None
         stack.push_async_callback(agi.close)
         log.info("serving FastAGI", extra={"bind": settings.agi_bind})
         ami = attach_ami(container)
@@ -82,4 +92,4 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
             watcher = asyncio.create_task(_exit_when(stop, server))
             stack.callback(watcher.cancel)
         log.info("serving API", extra={"bind": settings.api_bind})
-        await server.serve()
+        await server.serve(sockets=[api_socket])

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from crm_core.dial_strings import check_dial_string
 
@@ -22,8 +25,8 @@ def split_bind(bind: str) -> tuple[str, int]:
     ('::1', 8000)
     """
     host, _, port = bind.rpartition(":")
-    if not host or not port.isdigit():
-        raise ValueError(f"expected host:port, got {bind!r}")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port with a port 1-65535, got {bind!r}")
     return host.strip("[]"), int(port)
 
 
@@ -51,11 +54,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     database_url: str = "sqlite:///./callrouter.db"
+    # SQLite: how long a writer waits for another one (an import holds the lock while it commits its file)
+    sqlite_busy_timeout_s: float = Field(default=30.0, gt=0, le=600)
     redis_url: str | None = None
     redis_key_prefix: str = "callrouter:"
 
     api_bind: str = "127.0.0.1:8000"
     api_secret_key: SecretStr | None = None
+    # reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated); none by
+    # default: the client address is the TCP peer's
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    api_max_body_bytes: int = Field(default=1024 * 1024, ge=1024)  # larger JSON bodies: 413
+    api_max_import_body_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)  # bulk imports (``/bulk``)
 
     agi_bind: str = "127.0.0.1:4573"
     agi_deadline_ms: int = Field(default=300, ge=10, le=10_000)
@@ -99,6 +109,33 @@ class Settings(BaseSettings):
     notify_webhook_secret: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"  # CRM card links in notifications
     escalation_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+
+    @field_validator("api_bind", "agi_bind")
+    @classmethod
+    def _host_and_port(cls, bind: str) -> str:
+        split_bind(bind)
+        return bind
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: object) -> object:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list):
+            return value
+        networks = [str(item).strip() for item in items if str(item).strip()]
+        for network in networks:
+            ipaddress.ip_network(network, strict=False)  # ValueError: "... does not appear to be ..."
+        return networks
+
+    @field_validator("database_url")
+    @classmethod
+    def _readable_database_url(cls, url: str) -> str:
+        try:
+            make_url(url).get_dialect()
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            shown = url.split("@", 1)[-1]  # never echo a password
+            raise ValueError(f"not a database URL SQLAlchemy can use ({shown!r}): {exc}") from None
+        return url
 
     @property
     def is_development(self) -> bool:

@@ -18,7 +18,7 @@ from callrouter.live.bus import EventBus, LocalEventBus, RedisEventBus
 from callrouter.live.hub import EventHub
 from callrouter.live.ringing import RingingAnnouncer
 from callrouter.settings import Settings
-from crm_core.db import make_engine, make_session_factory
+from crm_core.db import make_engine, make_session_factory, reading
 from crm_core.events import connect_publisher
 from crm_core.metrics import Metrics
 from routing.decision import RouteStep
@@ -32,6 +32,7 @@ class Container:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session] | None = None  # for work that only reads (None: ``sessions``)
     metrics: Metrics = field(default_factory=Metrics)
     routing: RoutingService | None = None
     redis: Redis | None = None
@@ -58,7 +59,7 @@ class Container:
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""
         try:
-            with self.engine.connect() as conn:
+            with reading(self.engine).connect() as conn:  # a read: never waits for SQLite's write lock
                 conn.execute(text("SELECT 1"))
         except Exception:
             return False
@@ -100,15 +101,17 @@ def build_redis(url: str, timeout_s: float) -> Redis:
 
 def build_container(settings: Settings) -> Container:
     """Create the process's resources from ``settings``."""
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.sqlite_busy_timeout_s)
     sessions = make_session_factory(engine)
+    read_sessions = make_session_factory(reading(engine))
     metrics = Metrics()
     redis = build_redis(settings.redis_url, settings.agi_deadline_ms / 1000) if settings.redis_url else None
-    routing = RoutingService(sessions, metrics, routing_options(settings), redis)
+    routing = RoutingService(read_sessions, metrics, routing_options(settings), redis)
     return Container(
         settings=settings,
         engine=engine,
         sessions=sessions,
+        read_sessions=read_sessions,
         metrics=metrics,
         routing=routing,
         redis=redis,

@@ -7,6 +7,7 @@ from fastapi_offline import FastAPIOffline
 
 from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
+from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
     auth,
     calls,
@@ -50,6 +51,7 @@ def create_app(container: Container) -> FastAPI:
     app.state.container = container
     app.state.login_limiter = LoginRateLimiter()
     install_error_handlers(app)
+    install_middleware(app, getattr(container, "settings", None))
     app.include_router(health.router)
     routers = (
         auth.router,

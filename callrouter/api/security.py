@@ -1,4 +1,4 @@
-"""Signed short-lived access tokens (JWT, HS256) and the in-process login rate limit."""
+"""Signed short-lived access tokens (JWT, HS256) and the in-process login rate limits."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -17,15 +18,25 @@ ACCESS_TOKEN_TTL = timedelta(minutes=15)
 _ALGORITHM = "HS256"
 
 
-def issue_access_token(signing_key: str, manager_id: int, ttl: timedelta = ACCESS_TOKEN_TTL) -> str:
-    """A JWT naming the manager; it expires after ``ttl``."""
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    """What a valid access token says: whose it is and the session version it was issued under."""
+
+    manager_id: int
+    session_version: int
+
+
+def issue_access_token(
+    signing_key: str, manager_id: int, ttl: timedelta = ACCESS_TOKEN_TTL, session_version: int = 0
+) -> str:
+    """A JWT naming the manager and their session version; it expires after ``ttl``."""
     now = utcnow()
-    claims = {"sub": str(manager_id), "typ": "access", "iat": now, "exp": now + ttl}
+    claims = {"sub": str(manager_id), "sv": session_version, "typ": "access", "iat": now, "exp": now + ttl}
     return jwt.encode(claims, signing_key, algorithm=_ALGORITHM)
 
 
-def read_access_token(signing_key: str, token: str) -> int:
-    """The manager id of a valid access token; :class:`ApiError` 401 otherwise."""
+def read_access_token(signing_key: str, token: str) -> AccessClaims:
+    """The claims of a valid access token; :class:`ApiError` 401 otherwise."""
     try:
         claims = jwt.decode(
             token, signing_key, algorithms=[_ALGORITHM], options={"require": ["exp", "sub", "typ"]}
@@ -34,9 +45,21 @@ def read_access_token(signing_key: str, token: str) -> int:
         raise ApiError(401, "token-expired", "the access token has expired; log in again") from None
     except jwt.InvalidTokenError:
         raise ApiError(401, "invalid-token", "the token is not valid") from None
-    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
+    version = claims.get("sv", 0)  # tokens from before session versions: version 0, as every user had
+    if claims.get("typ") != "access" or not str(claims["sub"]).isdigit() or type(version) is not int:
         raise ApiError(401, "invalid-token", "the token is not an access token")
-    return int(claims["sub"])
+    return AccessClaims(int(claims["sub"]), version)
+
+
+@dataclass(frozen=True, slots=True)
+class LoginLimits:
+    """Failed logins allowed within ``window_s``: per login and address, per login from any address
+    (spraying one account from many hosts), per address for any login (one host trying many accounts)."""
+
+    per_login_and_address: int = 5
+    per_login: int = 20
+    per_address: int = 50
+    window_s: float = 300.0
 
 
 def access_token_expiry(signing_key: str, token: str) -> datetime:
@@ -47,42 +70,52 @@ def access_token_expiry(signing_key: str, token: str) -> datetime:
 
 
 class LoginRateLimiter:
-    """At most ``max_failures`` failed logins per (login, client address) within ``window_s`` seconds."""
+    """Counts failed logins under the three keys of :class:`LoginLimits`; any exhausted key refuses (429)."""
 
     def __init__(
-        self, max_failures: int = 5, window_s: float = 300.0, clock: Callable[[], float] = time.monotonic
+        self, limits: LoginLimits | None = None, clock: Callable[[], float] = time.monotonic
     ) -> None:
-        self.max_failures = max_failures
-        self.window_s = window_s
+        self.limits = limits or LoginLimits()
         self._clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._failures: dict[tuple[str, ...], deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
+    def _keys(self, login: str, address: str) -> tuple[tuple[tuple[str, ...], int], ...]:
+        login = login.lower()
+        return (
+            (("login+address", login, address), self.limits.per_login_and_address),
+            (("login", login), self.limits.per_login),
+            (("address", address), self.limits.per_address),
+        )
+
+    def _recent(self, key: tuple[str, ...]) -> deque[float]:
         now = self._clock()
         failures = self._failures.setdefault(key, deque())
-        while failures and now - failures[0] >= self.window_s:
+        while failures and now - failures[0] >= self.limits.window_s:
             failures.popleft()
         return failures
 
     def check(self, login: str, address: str) -> None:
-        """Raise 429 with ``Retry-After`` when this login from this address is locked out."""
-        key = (login.lower(), address)
+        """Raise 429 with ``Retry-After`` when any of the limits is reached."""
         with self._lock:
-            failures = self._recent(key)
-            if len(failures) >= self.max_failures:
-                retry = max(1, int(self.window_s - (self._clock() - failures[0])) + 1)
-                raise ApiError(
-                    429,
-                    "too-many-login-attempts",
-                    f"too many failed logins; retry in {retry} s",
-                    headers={"Retry-After": str(retry)},
-                )
+            for key, allowed in self._keys(login, address):
+                failures = self._recent(key)
+                if len(failures) >= allowed:
+                    retry = max(1, int(self.limits.window_s - (self._clock() - failures[-allowed])) + 1)
+                    raise ApiError(
+                        429,
+                        "too-many-login-attempts",
+                        f"too many failed logins; retry in {retry} s",
+                        headers={"Retry-After": str(retry)},
+                    )
 
     def failed(self, login: str, address: str) -> None:
         with self._lock:
-            self._recent((login.lower(), address)).append(self._clock())
+            now = self._clock()
+            for key, _ in self._keys(login, address):
+                self._recent(key).append(now)
 
     def succeeded(self, login: str, address: str) -> None:
+        """A right password clears the failures of this login from this address (not the wider counts)."""
         with self._lock:
-            self._failures.pop((login.lower(), address), None)
+            self._failures.pop(("login+address", login.lower(), address), None)

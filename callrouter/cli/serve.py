@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import typer
+
 from callrouter.cli.common import load_settings
 from callrouter.event_loop import new_event_loop
 from callrouter.logging_setup import configure_logging
 from callrouter.runtime import run_services
+from callrouter.startup_errors import StartupError
 from callrouter.wiring import build_container
 
 
@@ -21,5 +24,8 @@ def serve() -> None:
             runner.run(run_services(container))
     except KeyboardInterrupt:
         pass
+    except StartupError as exc:
+        typer.echo(f"callrouter: {exc.message}", err=True)
+        raise typer.Exit(code=exc.exit_code) from None
     finally:
         container.close()

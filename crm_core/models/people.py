@@ -40,5 +40,7 @@ class Manager(Base):
     ring_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[Language | None] = mapped_column(str_enum(Language, "language"))  # None: company's
+    # raised by a password change or reset: access tokens carrying an older version stop working
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

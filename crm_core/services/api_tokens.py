@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from crm_core.models.auth import ApiToken
 from crm_core.models.base import utcnow
 
 TOKEN_PREFIX = "crt_"
+USAGE_RESOLUTION = timedelta(minutes=1)  # ``last_used_at`` is written at most this often per token
 
 
 def digest(token: str) -> str:
@@ -34,13 +35,43 @@ def issue(session: Session, manager_id: int, name: str, expires_at: datetime | N
 
 
 def resolve(session: Session, secret: str, now: datetime | None = None) -> ApiToken | None:
-    """The live token with this secret, or ``None`` if unknown, revoked or expired; marks it used."""
+    """The live token with this secret, or ``None`` if unknown, revoked or expired (reads only)."""
     now = now or utcnow()
     row = session.scalars(select(ApiToken).where(ApiToken.token_digest == digest(secret))).first()
     if row is None or row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
         return None
-    row.last_used_at = now
     return row
+
+
+def use_is_stale(row: ApiToken, now: datetime | None = None) -> bool:
+    """True when ``last_used_at`` is older than :data:`USAGE_RESOLUTION` (so a use should be recorded)."""
+    now = now or utcnow()
+    return row.last_used_at is None or now - row.last_used_at >= USAGE_RESOLUTION
+
+
+def mark_used(session: Session, token_id: int, now: datetime | None = None) -> None:
+    """Record a use at ``now`` unless one was recorded within :data:`USAGE_RESOLUTION` (by anyone)."""
+    now = now or utcnow()
+    session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - USAGE_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def revoke_all(session: Session, manager_id: int, now: datetime | None = None) -> int:
+    """Revoke every live token of ``manager_id`` (after a password change); how many were revoked."""
+    result = session.execute(
+        update(ApiToken)
+        .where(ApiToken.manager_id == manager_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+        .execution_options(synchronize_session="fetch")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def revoke(row: ApiToken, now: datetime | None = None) -> None:

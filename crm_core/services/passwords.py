@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -22,5 +24,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
     """True when ``password`` matches; an absent or malformed hash never matches (but costs the same)."""
     try:
         return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
-    except (VerificationError, InvalidHashError):
+    except InvalidHashError:
+        _spend_the_same_time(password)
         return False
+    except VerificationError:
+        return False
+
+
+def _spend_the_same_time(password: str) -> None:
+    with contextlib.suppress(VerificationError):
+        _hasher.verify(_DUMMY_HASH, password)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import Manager, ManagerRole
 from crm_core.repositories.scoped import Viewer
-from crm_core.services import audit, records
+from crm_core.services import api_tokens, audit, records
 from crm_core.services.dial_targets import require_dialable
 from crm_core.services.errors import Conflict, NotFound, PermissionDenied
 from crm_core.services.passwords import hash_password, verify_password
@@ -66,12 +66,25 @@ def update(session: Session, viewer: Viewer, target: Manager, values: dict[str, 
 def set_password(
     session: Session, viewer: Viewer, target: Manager, new_password: str, current_password: str | None
 ) -> None:
-    """Change a password: your own with the current one, anyone's as an admin."""
+    """Change a password: your own with the current one, anyone's as an admin.
+
+    Every session of ``target`` ends: access tokens issued before are refused (the session version
+    moves on) and their API tokens are revoked."""
     if target.id == viewer.manager_id:
         if not verify_password(target.password_hash, current_password or ""):
             raise PermissionDenied("wrong-password", "the current password does not match")
     elif viewer.role is not ManagerRole.ADMIN:
         raise PermissionDenied("forbidden-role", "only an admin sets another user's password")
     target.password_hash = hash_password(new_password)
+    target.session_version += 1
+    revoked = api_tokens.revoke_all(session, target.id)
     session.flush()
-    audit.record(session, viewer.manager_id, "set-password", "manager", target.id)
+    audit.record(
+        session,
+        viewer.manager_id,
+        "set-password",
+        "manager",
+        target.id,
+        None,
+        {"api_tokens_revoked": revoked},
+    )

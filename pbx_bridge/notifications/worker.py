@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.metrics import Metrics
@@ -218,10 +219,24 @@ class EscalationWorker:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Tick until ``stop`` is set (or the task is cancelled); idle ticks wait ``poll_interval``."""
         stop = stop or asyncio.Event()
+        database_away = False
         while not stop.is_set():
             try:
                 work = await self.run_once()
-            except Exception:  # the database may be briefly away; the next tick retries
+                if database_away:
+                    log.info("escalation worker: the database is back")
+                database_away = False
+            except (
+                OperationalError,
+                InterfaceError,
+            ) as exc:  # away or locked: one line, the next tick retries
+                if not database_away:
+                    log.warning(
+                        "escalation worker: database unavailable", extra={"error": str(exc.orig)[:300]}
+                    )
+                database_away = True
+                work = 0
+            except Exception:
                 log.exception("escalation tick failed")
                 work = 0
             if work == 0:

@@ -38,7 +38,11 @@ def test_each_role_sees_its_scope(
         assert theirs.json()["name"] == "Vasilek"
     else:
         assert theirs.status_code == 404
-        assert theirs.json() == {"error": "no-such-counterparty", "detail": {"id": clients["theirs"]}}
+        assert theirs.json() == {
+            "error": "no-such-counterparty",
+            "detail": {"id": clients["theirs"]},
+            "request_id": theirs.headers["X-Request-ID"],
+        }
         assert "Vasilek" not in theirs.text
 
 

@@ -194,6 +194,7 @@ def test_target_conflicts_and_validation(
     assert in_use.json() == {
         "error": "routing-target-in-use",
         "detail": {"id": target.id, "fields": ["after_hours_target_id"]},
+        "request_id": in_use.headers["X-Request-ID"],
     }
     db.expire_all()
     assert db.get(RoutingTarget, target.id) is not None

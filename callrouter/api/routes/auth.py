@@ -40,11 +40,15 @@ def login(body: LoginRequest, request: Request, session: DbSession) -> AccessTok
     address = request.client.host if request.client else "unknown"
     limiter.check(body.login, address)
     manager = session.scalars(select(Manager).where(Manager.login == body.login)).first()
-    if manager is None or not manager.active or not verify_password(manager.password_hash, body.password):
+    usable = manager is not None and manager.active
+    # always one argon2 verification (against a dummy hash when there is no such user): same timing
+    matches = verify_password(manager.password_hash if manager and usable else None, body.password)
+    if manager is None or not usable or not matches:
         limiter.failed(body.login, address)
         raise ApiError(401, "invalid-credentials", "login or password is wrong")
     limiter.succeeded(body.login, address)
-    token = issue_access_token(container_of(request).settings.signing_key, manager.id)
+    signing_key = container_of(request).settings.signing_key
+    token = issue_access_token(signing_key, manager.id, session_version=manager.session_version)
     return AccessToken(access_token=token, expires_in=int(ACCESS_TOKEN_TTL.total_seconds()))
 
 

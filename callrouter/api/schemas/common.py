@@ -7,17 +7,15 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from crm_core.storable_text import is_storable
+
 MAX_ID = 2**31 - 1
 
 
 def _storable(value: str) -> str:
     """Refuse text PostgreSQL cannot store (NUL bytes, lone surrogates)."""
-    if "\x00" in value:
-        raise ValueError("text must not contain NUL characters")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("text must be valid Unicode") from None
+    if not is_storable(value):
+        raise ValueError("text must not contain NUL characters or lone surrogates")
     return value
 
 
