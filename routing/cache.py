@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,6 +49,8 @@ class L1Cache(Generic[V]):
         self._data: OrderedDict[str, Entry[V]] = OrderedDict()
         self._max = max_entries
         self.generation = 0
+        self._journal: set[str] | None = None
+        self._journal_cleared = False
 
     def __len__(self) -> int:
         return len(self._data)
@@ -73,10 +75,36 @@ class L1Cache(Generic[V]):
         self.generation += 1
         for key in keys:
             self._data.pop(key, None)
+            if self._journal is not None:
+                self._journal.add(key)
 
     def clear(self) -> None:
         self.generation += 1
         self._data.clear()
+        self._journal_cleared = True
+
+    # bulk loading: values read before an invalidation must not be stored after it ---------------------
+
+    def begin_bulk(self) -> None:
+        """Start recording invalidations: :meth:`bulk_put` then skips what they touched."""
+        self._journal, self._journal_cleared = set(), False
+
+    def bulk_put(self, items: Iterable[tuple[str, V]], ttl_s: float) -> bool:
+        """Store values read after :meth:`begin_bulk`, except keys invalidated or already present since;
+        False (nothing stored) once the cache was cleared since :meth:`begin_bulk`."""
+        if self._journal is None or self._journal_cleared:
+            return False
+        fresh_until = self._clock() + ttl_s
+        data, journal = self._data, self._journal
+        for key, value in items:
+            if key not in data and key not in journal:
+                data[key] = Entry(value, fresh_until)
+                if len(data) > self._max:
+                    data.popitem(last=False)
+        return True
+
+    def end_bulk(self) -> None:
+        self._journal = None
 
 
 class RedisRoutingStore:
@@ -89,16 +117,19 @@ class RedisRoutingStore:
         self._pattern = f"{prefix}route:*"
         self.channel = f"{prefix}route:invalidate"
 
-    async def get_number(self, e164: str) -> tuple[bool, Any]:
-        """``(found, row)``: ``(True, None)`` is a cached unknown number, ``(False, None)`` a miss."""
-        raw = await self.redis.get(self._numbers + e164)
-        if raw is None:
-            return False, None
-        return True, None if raw == _NEGATIVE else json.loads(raw)
+    async def get_numbers(self, e164s: list[str]) -> dict[str, tuple[bool, Any]]:
+        """One ``MGET``: per number ``(found, row)``; ``(True, None)`` is a cached unknown number,
+        ``(False, None)`` a miss."""
+        raws = await self.redis.mget([self._numbers + n for n in e164s])
+        return {n: _decode(raw) for n, raw in zip(e164s, raws, strict=True)}
 
-    async def set_number(self, e164: str, row: Any, ttl_s: int) -> None:
-        payload = _NEGATIVE if row is None else json.dumps(row, separators=(",", ":"))
-        await self.redis.set(self._numbers + e164, payload, ex=ttl_s)
+    async def set_numbers(self, rows: Mapping[str, tuple[Any, int]]) -> None:
+        """Store ``{e164: (row, ttl_s)}`` (row None: an unknown number) in one pipelined round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for e164, (row, ttl_s) in rows.items():
+                payload = _NEGATIVE if row is None else json.dumps(row, separators=(",", ":"))
+                pipe.set(self._numbers + e164, payload, ex=ttl_s)
+            await pipe.execute()
 
     async def get_config(self) -> Any:
         raw = await self.redis.get(self._config)
@@ -127,6 +158,12 @@ class RedisRoutingStore:
 
     async def publish(self, message: dict[str, Any]) -> None:
         await self.redis.publish(self.channel, json.dumps(message))
+
+
+def _decode(raw: bytes | str | None) -> tuple[bool, Any]:
+    if raw is None:
+        return False, None
+    return True, None if raw == _NEGATIVE else json.loads(raw)
 
 
 class InvalidationListener:

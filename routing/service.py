@@ -30,11 +30,15 @@ from crm_core.phone_numbers import NormalizedNumber, normalize_number
 from crm_core.repositories.routing import (
     NumberRow,
     RoutingConfigRow,
-    load_number,
+    load_all_numbers,
+    load_numbers,
     load_routing_config,
 )
+from crm_core.repositories.routing_changes import FeedChanges
+from routing.batching import BatchLoader
 from routing.cache import InvalidationListener, L1Cache, RedisRoutingStore
 from routing.calendar import local_time
+from routing.change_feed import ChangeFeedFollower, FeedOptions
 from routing.decision import RouteDecision, RouteKind, RouteStep
 from routing.resolver import resolve
 from routing.snapshot import RoutingConfig
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
 WARM_UP_S = 5.0
+_PRELOAD_CHUNK = 5000
 READER_NAME = "callrouter-routing"
 """The ``application_name`` of the cold-lookup connections (``pg_stat_activity``)."""
 
@@ -63,6 +68,16 @@ class RoutingOptions:
     """The part of the deadline kept free for the fallback answer and the reply to Asterisk."""
     retry_after_s: float = 1.0
     db_workers: int = 8
+    """Threads (and, on PostgreSQL, connections) of the number lookups: batches in flight at once."""
+    batch_size: int = 100
+    """The most numbers one Redis ``MGET`` or one database query asks for."""
+    preload: bool = True
+    """Hold the whole number table in L1 (up to ``l1_max_entries``), loaded at start and after a change
+    to everything: a burst of calls after a start then needs no lookup at all."""
+    feed: FeedOptions = field(default_factory=FeedOptions)
+    recheck_s: float = 1.0
+    """A changed number is forgotten again this long after the feed reported it: a lookup that began
+    before the change and finished after the first time must not keep the old value."""
     clock: Callable[[], float] = time.monotonic
     """The clock of cache freshness (deadlines always use ``time.monotonic``)."""
 
@@ -115,8 +130,16 @@ class RoutingService:
         self._redis_breaker = _Breaker(self._opt.retry_after_s)
         self._db_breaker = _Breaker(self._opt.retry_after_s)
         self._executor = ThreadPoolExecutor(self._opt.db_workers, thread_name_prefix="routing-db")
+        self._redis_numbers = (
+            BatchLoader(self._redis_many, max_batch=self._opt.batch_size) if self._store else None
+        )
+        self._db_numbers = BatchLoader(
+            self._db_many, max_batch=self._opt.batch_size, max_in_flight=self._opt.db_workers
+        )
         self._reader: Engine | None = None
         self._background: set[asyncio.Task[Any]] = set()
+        self._feed = ChangeFeedFollower(self._in_db_thread, self, self._opt.feed)
+        self._preloading: asyncio.Task[None] | None = None
 
     # lifecycle ----------------------------------------------------------------------------------------
 
@@ -128,6 +151,16 @@ class RoutingService:
         self._reader = self._number_reader()
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
             log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
+        if self._has_own_connections():
+            try:
+                await asyncio.wait_for(self._feed.poll(), WARM_UP_S)  # catch up with changes made meanwhile
+            except Exception as exc:
+                log.warning("routing change feed not read at start", extra={"error": repr(exc)})
+            self._feed.start()
+        if self._opt.preload:
+            self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._preloading), WARM_UP_S)
         if self._listener is None:
             return
         self._listener.start()
@@ -138,6 +171,13 @@ class RoutingService:
         """Stop the listener and pending cache writes; the Redis client is closed by its owner."""
         if self._listener is not None:
             await self._listener.stop()
+        await self._feed.stop()
+        if self._preloading is not None:
+            self._preloading.cancel()
+            await asyncio.gather(self._preloading, return_exceptions=True)
+        for loader in (self._redis_numbers, self._db_numbers):
+            if loader is not None:
+                await loader.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -196,7 +236,7 @@ class RoutingService:
                 config = await self._current_config(end, trouble)
                 row, known = None, True
                 if config is not None and number.e164 is not None:
-                    row, known = await self._lookup(number.e164, config, end, trouble)
+                    row, known = await self._lookup(number.e164, trouble)
                 if config is not None and config.lacks(row) and self._may_force_reload():
                     self._expire_config()  # the number names a manager or list newer than the config
                     config = await self._current_config(end, trouble)
@@ -251,15 +291,18 @@ class RoutingService:
 
     # lookups ------------------------------------------------------------------------------------------
 
-    def _redis_budget(self, end: float) -> float:
-        return max(min(self._opt.deadline_s * self._opt.redis_share, end - time.monotonic()), 0.001)
+    def _has_own_connections(self) -> bool:
+        """False when the sessions share one connection (a test's transaction): nothing may then use it
+        in the background, so the change feed is not followed."""
+        with self._sessions() as session:
+            return isinstance(session.get_bind(), Engine)
 
     def _number_reader(self) -> Engine | None:
         """A pool of its own for the cold number lookups when the sessions use a PostgreSQL engine.
 
         Autocommit without reset-on-return and without pre-ping: one round trip per lookup instead of
         three (ping, SELECT, ROLLBACK). A connection the server dropped fails the lookup, which invalidates
-        the pool and is retried once on a new connection (:meth:`_read_number`). None: use the sessions."""
+        the pool and is retried once on a new connection (:meth:`_read_numbers`). None: use the sessions."""
         with self._sessions() as session:
             bind = session.get_bind()
         if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
@@ -274,35 +317,49 @@ class RoutingService:
             connect_args={"application_name": READER_NAME},
         )
 
-    def _read_number(self, e164: str) -> NumberRow | None:
-        """The owner row of ``e164`` (runs in a ``routing-db`` thread)."""
+    def _read_numbers(self, e164s: list[str]) -> dict[str, NumberRow]:
+        """The owner rows of the known numbers among ``e164s`` (runs in a ``routing-db`` thread)."""
         if self._reader is None:
-            return self._in_session(load_number, e164)
+            return self._in_session(load_numbers, e164s)
         try:
             with self._reader.connect() as connection:
-                return load_number(connection, e164)
+                return load_numbers(connection, e164s)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
         with self._reader.connect() as connection:  # the server restarted since the last lookup
-            return load_number(connection, e164)
+            return load_numbers(connection, e164s)
 
     def _in_session(self, fn: Callable[..., T], *args: Any) -> T:
         with self._sessions() as session:
             return fn(session, *args)
 
+    def _committed(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(db, *args)`` on the lookup pool (autocommit) or in a committed session."""
+        if self._reader is not None:
+            with self._reader.connect() as connection:
+                return fn(connection, *args)
+        with self._sessions() as session:
+            result = fn(session, *args)
+            session.commit()
+            return result
+
+    async def _in_db_thread(self, fn: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._committed, fn, *args)
+
     async def _in_db(self, end: float, fn: Callable[..., T], *args: Any) -> T:
         future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         return await asyncio.wait_for(future, max(end - time.monotonic(), 0.001))
 
-    async def _from_redis(self, coro: Coroutine[Any, Any, T], end: float, trouble: list[str]) -> T | None:
-        """Run a Redis read within its budget; None (and ``trouble`` noted) when Redis fails or is slow."""
+    async def _from_redis(self, coro: Coroutine[Any, Any, T], trouble: list[str]) -> T | None:
+        """Run one Redis request within Redis's share of the deadline; None (and ``trouble`` noted) when
+        Redis fails or is slower than that."""
         if not self._redis_breaker.allows():
             coro.close()
             trouble.append(REDIS)
             return None
         try:
-            result = await asyncio.wait_for(coro, self._redis_budget(end))
+            result = await asyncio.wait_for(coro, self._opt.deadline_s * self._opt.redis_share)
         except Exception as exc:
             self._redis_breaker.failed()
             trouble.append(REDIS)
@@ -334,7 +391,7 @@ class RoutingService:
                 return self._config
             generation = self._config_generation
             row: RoutingConfigRow | None = (
-                await self._from_redis(self._store.get_config(), end, trouble) if self._store else None
+                await self._from_redis(self._store.get_config(), trouble) if self._store else None
             )
             from_db = row is None
             if row is None:
@@ -349,38 +406,84 @@ class RoutingService:
                 self._spawn(self._store.set_config(row, config.cache_ttl_s))
             return config
 
-    async def _lookup(
-        self, e164: str, config: RoutingConfig, end: float, trouble: list[str]
-    ) -> tuple[NumberRow | None, bool]:
-        """``(row, known)``: the owner row (None: not in the CRM); ``known`` is False when unreadable."""
+    async def _lookup(self, e164: str, trouble: list[str]) -> tuple[NumberRow | None, bool]:
+        """``(row, known)``: the owner row (None: not in the CRM); ``known`` is False when unreadable.
+
+        Misses go through the batch loaders: concurrent calls share one ``MGET`` and one query."""
         cached = self._numbers.get(e164)
         if cached is not None and self._clock() < cached.fresh_until:
             return cached.value, True
-        generation = self._numbers.generation
-        if self._store is not None:
-            hit = await self._from_redis(self._store.get_number(e164), end, trouble)
-            if hit is not None and hit[0]:
-                row: NumberRow | None = hit[1]
-                self._numbers.put(e164, row, self._ttl(row, config), generation)
-                return row, True
-        ok, row = await self._from_db(end, trouble, self._read_number, e164)
-        if ok:
-            ttl = self._ttl(row, config)
-            self._numbers.put(e164, row, ttl, generation)
-            if self._store is not None and REDIS not in trouble:
-                self._spawn(self._store_number(e164, row, ttl, generation))
-            return row, True
+        if self._redis_numbers is not None:
+            hit = await self._from_source(self._redis_breaker, REDIS, self._redis_numbers, e164, trouble)
+            if hit is not None and hit[0][0]:
+                return hit[0][1], True
+        found = await self._from_source(self._db_breaker, DATABASE, self._db_numbers, e164, trouble)
+        if found is not None:
+            return found[0], True
         if cached is not None:
             return cached.value, True
         return None, False
 
     @staticmethod
-    def _ttl(row: NumberRow | None, config: RoutingConfig) -> int:
+    async def _from_source(
+        breaker: _Breaker, source: str, loader: BatchLoader[T], e164: str, trouble: list[str]
+    ) -> tuple[T] | None:
+        """``(value,)`` from ``loader``; None (and ``trouble`` noted) when the source is down or failed."""
+        if breaker.allows():
+            try:
+                return (await loader.load(e164),)
+            except Exception:
+                pass  # the batch logged it and opened the breaker
+        trouble.append(source)
+        return None
+
+    async def _redis_many(self, e164s: list[str]) -> dict[str, tuple[bool, Any]]:
+        """One ``MGET`` for a batch; the hits go to L1. Slower than Redis's share of the deadline: failed."""
+        assert self._store is not None
+        generation = self._numbers.generation
+        try:
+            found = await asyncio.wait_for(
+                self._store.get_numbers(e164s), self._opt.deadline_s * self._opt.redis_share
+            )
+        except Exception as exc:
+            self._redis_breaker.failed()
+            log.debug("redis read failed", extra={"error": repr(exc), "batch": len(e164s)})
+            raise
+        self._redis_breaker.succeeded()
+        for e164, (hit, row) in found.items():
+            if hit:
+                self._numbers.put(e164, row, self._ttl(row), generation)
+        return found
+
+    async def _db_many(self, e164s: list[str]) -> dict[str, NumberRow | None]:
+        """One query for a batch; every answer (unknown numbers too) goes to L1 and, in the background, to
+        Redis. Slower than the database's share of the deadline: failed."""
+        generation = self._numbers.generation
+        budget = self._opt.deadline_s * (1 - self._opt.margin_share)
+        try:
+            known = await self._in_db(time.monotonic() + budget, self._read_numbers, e164s)
+        except Exception as exc:
+            self._db_breaker.failed()
+            log.debug("database read failed", extra={"error": repr(exc), "batch": len(e164s)})
+            raise
+        self._db_breaker.succeeded()
+        rows = {e164: known.get(e164) for e164 in e164s}
+        entries = {e164: (row, self._ttl(row)) for e164, row in rows.items()}
+        for e164, (row, ttl) in entries.items():
+            self._numbers.put(e164, row, ttl, generation)
+        if self._store is not None and self._redis_breaker.allows():
+            self._spawn(self._store_numbers(entries, generation))
+        return rows
+
+    def _ttl(self, row: NumberRow | None) -> int:
+        config = self._config
+        if config is None:
+            return 0
         return config.cache_ttl_s if row is not None else config.negative_ttl_s
 
-    async def _store_number(self, e164: str, row: NumberRow | None, ttl: int, generation: int) -> None:
+    async def _store_numbers(self, entries: dict[str, tuple[NumberRow | None, int]], generation: int) -> None:
         if self._store is not None and generation == self._numbers.generation:
-            await self._store.set_number(e164, row, ttl)
+            await self._store.set_numbers({k: v for k, v in entries.items() if v[1] > 0})
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._quietly(coro))
@@ -393,6 +496,59 @@ class RoutingService:
             await coro
         except Exception as exc:
             log.debug("cache write failed", extra={"error": repr(exc)})
+
+    # the whole table in memory, kept current by the change feed --------------------------------------
+
+    async def _preload(self) -> None:
+        """Load every number (up to ``l1_max_entries``) into L1, skipping what changes meanwhile."""
+        self._numbers.begin_bulk()
+        try:
+            rows = await self._in_db_thread(load_all_numbers, self._opt.l1_max_entries)
+            config = self._config
+            if config is None:
+                return
+            for start in range(0, len(rows), _PRELOAD_CHUNK):  # let calls in between chunks
+                chunk = rows[start : start + _PRELOAD_CHUNK]
+                if not self._numbers.bulk_put(chunk, config.cache_ttl_s):
+                    return
+                await asyncio.sleep(0)
+            log.info("routing table loaded", extra={"numbers": len(rows)})
+        except Exception as exc:
+            log.warning("routing table not preloaded; numbers are looked up", extra={"error": repr(exc)})
+        finally:
+            self._numbers.end_bulk()
+
+    async def forget(self, changes: FeedChanges) -> None:
+        """Apply changes reported by the change feed to L1 and Redis (every instance does the same)."""
+        if changes.everything:
+            self._numbers.clear()
+            self._expire_config()
+            await self._in_redis(self._store.delete_all() if self._store else None)
+            if self._opt.preload and (self._preloading is None or self._preloading.done()):
+                self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
+            return
+        if changes.config:
+            self._expire_config()
+            await self._in_redis(self._store.delete_config() if self._store else None)
+        if changes.numbers:
+            keys = sorted(changes.numbers)
+            await self._forget_numbers(keys)
+            self._spawn(self._forget_numbers(keys, after_s=self._opt.recheck_s))
+
+    async def _forget_numbers(self, keys: list[str], after_s: float = 0.0) -> None:
+        if after_s:
+            await asyncio.sleep(after_s)
+        self._numbers.discard(keys)
+        await self._in_redis(self._store.delete_numbers(keys) if self._store else None)
+
+    async def _in_redis(self, coro: Coroutine[Any, Any, None] | None) -> None:
+        """Run a Redis write, bounded; a failure is logged (the entries then expire by their TTL)."""
+        if coro is None:
+            return
+        try:
+            await asyncio.wait_for(coro, max(self._opt.deadline_s, 1.0))
+        except Exception as exc:
+            log.warning("routing change not applied to Redis", extra={"error": repr(exc)})
 
     # invalidation -------------------------------------------------------------------------------------
 
