@@ -7,8 +7,10 @@ PostgreSQL alone, the embedded default SQLite file) and every N: seed a throw-aw
 managers as in ``bench.agi_route``), start a fresh ``callrouter serve`` subprocess, wait for ``/health``, then
 open N connections at once, each a recorded Asterisk request with its own caller, played by the fake Asterisk
 of ``pbx_bridge.agi.client``. Reported: calls routed to the caller's personal manager out of N, degraded
-answers (the server's ``callrouter_degraded_answers_total``), failed exchanges, and p50/p99/max of the time
-from connecting to the first ``SET VARIABLE`` (what a caller waits before Asterisk can dial).
+answers (the server's ``callrouter_degraded_answers_total``), failed exchanges, decisions the server made
+within the 300 ms deadline (``callrouter_route_decision_seconds``), and p50/p99/max of the time from
+connecting to the first ``SET VARIABLE`` as the fake Asterisk sees it (accept queue and the client's own
+scheduling included: what a caller waits before Asterisk can dial).
 ``--server-src DIR`` runs the server from another checkout (the "before" figures of docs/benchmarks.md).
 """
 
@@ -144,6 +146,7 @@ class Burst:
     calls: int
     correct: int
     degraded: dict[str, int]
+    in_time: int
     failed: int
     first_command: list[float]
 
@@ -154,16 +157,19 @@ async def burst(port: int, blocks: list[bytes]) -> list[AgiExchange | BaseExcept
     return list(await asyncio.gather(*calls, return_exceptions=True))
 
 
-def degraded_answers(api_port: int) -> dict[str, int]:
-    """The server's degraded answers by reason."""
+def server_view(api_port: int) -> tuple[dict[str, int], int]:
+    """The server's degraded answers by reason, and its decisions within the 300 ms deadline (the
+    ``callrouter_route_decision_seconds`` bucket ``le=0.3``; 0 from a server without that histogram)."""
     body = httpx.get(f"http://127.0.0.1:{api_port}/metrics", timeout=10).text
-    return {
-        sample.labels["reason"]: int(sample.value)
-        for family in text_string_to_metric_families(body)
-        if family.name == "callrouter_degraded_answers"
-        for sample in family.samples
-        if sample.name.endswith("_total") and sample.value
-    }
+    degraded, in_time = {}, 0
+    for family in text_string_to_metric_families(body):
+        for sample in family.samples:
+            if family.name == "callrouter_degraded_answers" and sample.name.endswith("_total"):
+                if sample.value:
+                    degraded[sample.labels["reason"]] = int(sample.value)
+            elif sample.name == "callrouter_route_decision_seconds_bucket" and sample.labels["le"] == "0.3":
+                in_time = int(sample.value)
+    return degraded, in_time
 
 
 def run_burst(setup: str, db_url: str, ns: list[int], counterparties: int, args: argparse.Namespace) -> Burst:
@@ -173,7 +179,7 @@ def run_burst(setup: str, db_url: str, ns: list[int], counterparties: int, args:
     with serving(db_url, redis_url, args.server_src) as (agi_port, api_port):
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             results = runner.run(burst(agi_port, blocks))
-        degraded = degraded_answers(api_port)
+        degraded, in_time = server_view(api_port)
     exchanges = [r for r in results if isinstance(r, AgiExchange) and r.first_command_s is not None]
     correct = sum(
         r.variables.get("ROUTE_MANAGER_ID") == str(expected_manager(n, counterparties))
@@ -185,6 +191,7 @@ def run_burst(setup: str, db_url: str, ns: list[int], counterparties: int, args:
         len(ns),
         correct,
         degraded,
+        in_time,
         len(ns) - len(exchanges),
         [r.first_command_s for r in exchanges if r.first_command_s is not None],
     )
@@ -192,14 +199,15 @@ def run_burst(setup: str, db_url: str, ns: list[int], counterparties: int, args:
 
 def report(results: list[Burst]) -> None:
     print(
-        f"{'setup':16} {'N':>5} {'correct':>8} {'degraded':>8} {'failed':>6}"
+        f"{'setup':16} {'N':>5} {'correct':>8} {'degraded':>8} {'failed':>6} {'in 300ms':>8}"
         f" {'p50 ms':>7} {'p99 ms':>7} {'max ms':>7}  degraded by reason"
     )
     for r in results:
         times = r.first_command or [float("nan")]
         reasons = " ".join(f"{k}={v}" for k, v in sorted(r.degraded.items()))
         print(
-            f"{r.setup:16} {r.calls:5d} {r.correct:8d} {sum(r.degraded.values()):8d} {r.failed:6d}"
+            f"{r.setup:16} {r.calls:5d} {r.correct:8d} {sum(r.degraded.values()):8d}"
+            f" {r.failed:6d} {r.in_time:8d}"
             f" {pct(times, 0.5):7.1f} {pct(times, 0.99):7.1f} {max(times) * 1000:7.1f}  {reasons}"
         )
 

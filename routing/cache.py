@@ -85,17 +85,20 @@ class L1Cache(Generic[V]):
 
     # bulk loading: values read before an invalidation must not be stored after it ---------------------
 
-    def begin_bulk(self) -> None:
-        """Start recording invalidations: :meth:`bulk_put` then skips what they touched."""
+    def begin_bulk(self) -> object:
+        """Start recording invalidations for a bulk load; :meth:`bulk_put` then skips what they touched.
+        Returns the load's token (a later :meth:`begin_bulk` supersedes it)."""
         self._journal, self._journal_cleared = set(), False
+        return self._journal
 
-    def bulk_put(self, items: Iterable[tuple[str, V]], ttl_s: float) -> bool:
+    def bulk_put(self, token: object, items: Iterable[tuple[str, V]], ttl_s: float) -> bool:
         """Store values read after :meth:`begin_bulk`, except keys invalidated or already present since;
-        False (nothing stored) once the cache was cleared since :meth:`begin_bulk`."""
-        if self._journal is None or self._journal_cleared:
+        False (nothing stored) once the cache was cleared or another bulk load began since."""
+        journal = self._journal
+        if journal is None or journal is not token or self._journal_cleared:
             return False
         fresh_until = self._clock() + ttl_s
-        data, journal = self._data, self._journal
+        data = self._data
         for key, value in items:
             if key not in data and key not in journal:
                 data[key] = Entry(value, fresh_until)
@@ -103,8 +106,9 @@ class L1Cache(Generic[V]):
                     data.popitem(last=False)
         return True
 
-    def end_bulk(self) -> None:
-        self._journal = None
+    def end_bulk(self, token: object) -> None:
+        if self._journal is token:
+            self._journal = None
 
 
 class RedisRoutingStore:

@@ -149,18 +149,20 @@ class RoutingService:
         keeps retrying in the background)."""
         trouble: list[str] = []
         self._reader = self._number_reader()
-        if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
-            log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
-        if self._has_own_connections():
+        follow = self._has_own_connections()
+        if follow:  # first, so Redis forgets what changed while no instance was running
             try:
-                await asyncio.wait_for(self._feed.poll(), WARM_UP_S)  # catch up with changes made meanwhile
+                await asyncio.wait_for(self._feed.poll(), WARM_UP_S)
             except Exception as exc:
                 log.warning("routing change feed not read at start", extra={"error": repr(exc)})
-            self._feed.start()
+        if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
+            log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
         if self._opt.preload:
             self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(self._preloading), WARM_UP_S)
+        if follow:
+            self._feed.start()
         if self._listener is None:
             return
         self._listener.start()
@@ -501,7 +503,7 @@ class RoutingService:
 
     async def _preload(self) -> None:
         """Load every number (up to ``l1_max_entries``) into L1, skipping what changes meanwhile."""
-        self._numbers.begin_bulk()
+        token = self._numbers.begin_bulk()
         try:
             rows = await self._in_db_thread(load_all_numbers, self._opt.l1_max_entries)
             config = self._config
@@ -509,14 +511,14 @@ class RoutingService:
                 return
             for start in range(0, len(rows), _PRELOAD_CHUNK):  # let calls in between chunks
                 chunk = rows[start : start + _PRELOAD_CHUNK]
-                if not self._numbers.bulk_put(chunk, config.cache_ttl_s):
+                if not self._numbers.bulk_put(token, chunk, config.cache_ttl_s):
                     return
                 await asyncio.sleep(0)
             log.info("routing table loaded", extra={"numbers": len(rows)})
         except Exception as exc:
             log.warning("routing table not preloaded; numbers are looked up", extra={"error": repr(exc)})
         finally:
-            self._numbers.end_bulk()
+            self._numbers.end_bulk(token)
 
     async def forget(self, changes: FeedChanges) -> None:
         """Apply changes reported by the change feed to L1 and Redis (every instance does the same)."""
@@ -524,7 +526,8 @@ class RoutingService:
             self._numbers.clear()
             self._expire_config()
             await self._in_redis(self._store.delete_all() if self._store else None)
-            if self._opt.preload and (self._preloading is None or self._preloading.done()):
+            if self._preloading is not None:  # the table is held in memory: load it again
+                self._preloading.cancel()
                 self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
             return
         if changes.config:
