@@ -34,7 +34,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, text
 
 from bench.agi_route import MANAGERS, TRACE, number, pct, seed
-from bench.databases import throwaway_database
+from bench.databases import Backend, throwaway_database
 from callrouter.event_loop import new_event_loop
 from crm_core.migrations import upgrade
 from pbx_bridge.agi.client import AgiExchange, place_request
@@ -83,7 +83,7 @@ def seed_sqlite(url: str, counterparties: int, numbers: int) -> None:
 
 @contextmanager
 def seeded(setup: str, counterparties: int, numbers: int) -> Iterator[str]:
-    backend = "sqlite" if setup == "sqlite" else "postgres"
+    backend: Backend = "sqlite" if setup == "sqlite" else "postgres"
     with throwaway_database(backend) as url:
         (seed_sqlite if backend == "sqlite" else seed)(url, counterparties, numbers)
         yield url
@@ -98,17 +98,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(db_url: str, redis_url: str | None, server_src: str | None) -> Iterator[tuple[int, int]]:
-    """A fresh ``callrouter serve`` on free ports; ``(agi_port, api_port)`` once ``/health`` answers."""
-    agi_port, api_port = free_port(), free_port()
-    prefix = f"burst{os.getpid()}x{agi_port}:"
+def serving(
+    db_url: str, redis_url: str | None, server_src: str | None, instances: int = 1
+) -> Iterator[list[tuple[int, int]]]:
+    """Fresh ``callrouter serve`` processes (one Redis key prefix, empty caches), started together;
+    ``(agi_port, api_port)`` of each once its ``/health`` answers."""
+    prefix = f"burst{os.getpid()}x{free_port()}:"
     env = {k: v for k, v in os.environ.items() if not k.startswith("CALLROUTER_")}
     env.update(
         CALLROUTER_ENV="development",
         CALLROUTER_LOG_LEVEL="ERROR",
         CALLROUTER_DATABASE_URL=db_url,
-        CALLROUTER_API_BIND=f"127.0.0.1:{api_port}",
-        CALLROUTER_AGI_BIND=f"127.0.0.1:{agi_port}",
         CALLROUTER_REDIS_KEY_PREFIX=prefix,
     )
     if redis_url:
@@ -116,28 +116,42 @@ def serving(db_url: str, redis_url: str | None, server_src: str | None) -> Itera
     if server_src:
         env["PYTHONPATH"] = server_src
     command = [sys.executable, "-c", "from callrouter.cli import main; main()", "serve"]
+    ports = [(free_port(), free_port()) for _ in range(instances)]
+    procs: list[subprocess.Popen[bytes]] = []
     with tempfile.TemporaryDirectory() as cwd:
-        proc = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL)
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("callrouter serve did not start")
-                time.sleep(0.05)
-            yield agi_port, api_port
+            for agi_port, api_port in ports:
+                binds = {
+                    "CALLROUTER_API_BIND": f"127.0.0.1:{api_port}",
+                    "CALLROUTER_AGI_BIND": f"127.0.0.1:{agi_port}",
+                }
+                procs.append(subprocess.Popen(command, env=env | binds, cwd=cwd, stdout=subprocess.DEVNULL))
+            for proc, (_agi_port, api_port) in zip(procs, ports, strict=True):
+                wait_healthy(proc, api_port)
+            yield ports
         finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+            for proc in procs:
+                proc.terminate()
+            for proc in procs:
+                proc.wait(timeout=30)
             if redis_url:
                 client = redis.Redis.from_url(redis_url)
                 for key in client.scan_iter(f"{prefix}*"):
                     client.delete(key)
                 client.close()
+
+
+def wait_healthy(proc: subprocess.Popen[bytes], api_port: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{api_port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError("callrouter serve did not start")
+        time.sleep(0.05)
 
 
 @dataclass
@@ -176,7 +190,7 @@ def run_burst(setup: str, db_url: str, ns: list[int], counterparties: int, args:
     template = TRACE.read_bytes().split(b"\n\n")[0] + b"\n\n"
     blocks = [template.replace(TEMPLATE_CALLER, number(n).encode()) for n in ns]
     redis_url = REDIS_URL if setup == "postgres+redis" else None
-    with serving(db_url, redis_url, args.server_src) as (agi_port, api_port):
+    with serving(db_url, redis_url, args.server_src) as [(agi_port, api_port)]:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             results = runner.run(burst(agi_port, blocks))
         degraded, in_time = server_view(api_port)

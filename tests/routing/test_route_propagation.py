@@ -80,10 +80,10 @@ async def test_writes_outside_the_service_reach_the_next_call_within_a_second(
         assert await manager_of(service, UNKNOWN) is None
     write(crm, "UPDATE counterparties SET manager_id = 2 WHERE id = 1")
     assert await seconds_until(services, KNOWN, 2) < PROPAGATION_S
-    write(
-        crm,
-        f"INSERT INTO phone_numbers (e164, contact_person_id, created_at) VALUES ('{UNKNOWN}', 1, CURRENT_TIMESTAMP)",
+    new_number = (
+        "INSERT INTO phone_numbers (e164, contact_person_id, created_at) VALUES ('{}', 1, CURRENT_TIMESTAMP)"
     )
+    write(crm, new_number.format(UNKNOWN))
     assert await seconds_until(services, UNKNOWN, 2) < PROPAGATION_S  # the negative entry is gone too
     write(crm, "UPDATE managers SET active = false WHERE id = 2")  # configuration: Bob away
     started = time.monotonic()
