@@ -14,15 +14,12 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crm_core.metrics import Metrics
@@ -31,7 +28,6 @@ from crm_core.repositories.routing import (
     NumberRow,
     RoutingConfigRow,
     load_all_numbers,
-    load_numbers,
     load_routing_config,
 )
 from crm_core.repositories.routing_changes import FeedChanges
@@ -39,6 +35,7 @@ from routing.batching import BatchLoader
 from routing.cache import InvalidationListener, L1Cache, RedisRoutingStore
 from routing.calendar import local_time
 from routing.change_feed import ChangeFeedFollower, FeedOptions
+from routing.database import RoutingDatabase, remaining
 from routing.decision import RouteDecision, RouteKind, RouteStep
 from routing.resolver import resolve
 from routing.snapshot import RoutingConfig
@@ -48,8 +45,6 @@ T = TypeVar("T")
 REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
 WARM_UP_S = 5.0
 _PRELOAD_CHUNK = 5000
-READER_NAME = "callrouter-routing"
-"""The ``application_name`` of the cold-lookup connections (``pg_stat_activity``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +124,15 @@ class RoutingService:
         )
         self._redis_breaker = _Breaker(self._opt.retry_after_s)
         self._db_breaker = _Breaker(self._opt.retry_after_s)
-        self._executor = ThreadPoolExecutor(self._opt.db_workers, thread_name_prefix="routing-db")
+        self._db = RoutingDatabase(sessions, self._opt.db_workers)
         self._redis_numbers = (
             BatchLoader(self._redis_many, max_batch=self._opt.batch_size) if self._store else None
         )
         self._db_numbers = BatchLoader(
             self._db_many, max_batch=self._opt.batch_size, max_in_flight=self._opt.db_workers
         )
-        self._reader: Engine | None = None
         self._background: set[asyncio.Task[Any]] = set()
-        self._feed = ChangeFeedFollower(self._in_db_thread, self, self._opt.feed)
+        self._feed = ChangeFeedFollower(self._db.committed, self, self._opt.feed)
         self._preloading: asyncio.Task[None] | None = None
 
     # lifecycle ----------------------------------------------------------------------------------------
@@ -148,8 +142,8 @@ class RoutingService:
         waits up to ``wait_s`` for the first subscription attempt (Redis may be down, the listener then
         keeps retrying in the background)."""
         trouble: list[str] = []
-        self._reader = self._number_reader()
-        follow = self._has_own_connections()
+        self._db.open()
+        follow = self._db.has_own_connections()
         if follow:  # first, so Redis forgets what changed while no instance was running
             try:
                 await asyncio.wait_for(self._feed.poll(), WARM_UP_S)
@@ -183,9 +177,7 @@ class RoutingService:
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._reader is not None:
-            self._reader.dispose()
+        self._db.close()
 
     async def redis_ok(self) -> bool:
         """True when Redis answers a PING within the deadline (True when no Redis is configured)."""
@@ -293,66 +285,6 @@ class RoutingService:
 
     # lookups ------------------------------------------------------------------------------------------
 
-    def _has_own_connections(self) -> bool:
-        """False when the sessions share one connection (a test's transaction): nothing may then use it
-        in the background, so the change feed is not followed."""
-        with self._sessions() as session:
-            return isinstance(session.get_bind(), Engine)
-
-    def _number_reader(self) -> Engine | None:
-        """A pool of its own for the cold number lookups when the sessions use a PostgreSQL engine.
-
-        Autocommit without reset-on-return and without pre-ping: one round trip per lookup instead of
-        three (ping, SELECT, ROLLBACK). A connection the server dropped fails the lookup, which invalidates
-        the pool and is retried once on a new connection (:meth:`_read_numbers`). None: use the sessions."""
-        with self._sessions() as session:
-            bind = session.get_bind()
-        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
-            return None
-        return create_engine(
-            bind.url,
-            pool_size=self._opt.db_workers,
-            max_overflow=0,
-            pool_pre_ping=False,
-            pool_reset_on_return=None,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"application_name": READER_NAME},
-        )
-
-    def _read_numbers(self, e164s: list[str]) -> dict[str, NumberRow]:
-        """The owner rows of the known numbers among ``e164s`` (runs in a ``routing-db`` thread)."""
-        if self._reader is None:
-            return self._in_session(load_numbers, e164s)
-        try:
-            with self._reader.connect() as connection:
-                return load_numbers(connection, e164s)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        with self._reader.connect() as connection:  # the server restarted since the last lookup
-            return load_numbers(connection, e164s)
-
-    def _in_session(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._sessions() as session:
-            return fn(session, *args)
-
-    def _committed(self, fn: Callable[..., T], *args: Any) -> T:
-        """``fn(db, *args)`` on the lookup pool (autocommit) or in a committed session."""
-        if self._reader is not None:
-            with self._reader.connect() as connection:
-                return fn(connection, *args)
-        with self._sessions() as session:
-            result = fn(session, *args)
-            session.commit()
-            return result
-
-    async def _in_db_thread(self, fn: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, self._committed, fn, *args)
-
-    async def _in_db(self, end: float, fn: Callable[..., T], *args: Any) -> T:
-        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        return await asyncio.wait_for(future, max(end - time.monotonic(), 0.001))
-
     async def _from_redis(self, coro: Coroutine[Any, Any, T], trouble: list[str]) -> T | None:
         """Run one Redis request within Redis's share of the deadline; None (and ``trouble`` noted) when
         Redis fails or is slower than that."""
@@ -377,7 +309,7 @@ class RoutingService:
             trouble.append(DATABASE)
             return False, None
         try:
-            result = await self._in_db(end, fn, *args)
+            result = await self._db.read(remaining(end), fn, *args)
         except Exception as exc:
             self._db_breaker.failed()
             trouble.append(DATABASE)
@@ -397,7 +329,7 @@ class RoutingService:
             )
             from_db = row is None
             if row is None:
-                ok, row = await self._from_db(end, trouble, self._in_session, load_routing_config)
+                ok, row = await self._from_db(end, trouble, load_routing_config)
                 if not ok or row is None:
                     return self._config
             config = RoutingConfig.from_row(row, self._opt.default_route)
@@ -463,7 +395,7 @@ class RoutingService:
         generation = self._numbers.generation
         budget = self._opt.deadline_s * (1 - self._opt.margin_share)
         try:
-            known = await self._in_db(time.monotonic() + budget, self._read_numbers, e164s)
+            known = await self._db.numbers(budget, e164s)
         except Exception as exc:
             self._db_breaker.failed()
             log.debug("database read failed", extra={"error": repr(exc), "batch": len(e164s)})
@@ -505,7 +437,7 @@ class RoutingService:
         """Load every number (up to ``l1_max_entries``) into L1, skipping what changes meanwhile."""
         token = self._numbers.begin_bulk()
         try:
-            rows = await self._in_db_thread(load_all_numbers, self._opt.l1_max_entries)
+            rows = await self._db.committed(load_all_numbers, self._opt.l1_max_entries)
             config = self._config
             if config is None:
                 return
