@@ -248,6 +248,6 @@ class InvalidationListener:
                     self.apply(json.loads(message["data"]))
                 except (ValueError, TypeError, AttributeError) as exc:
                     log.warning("ignoring malformed invalidation message", extra={"error": repr(exc)})
-        finally:
+        finally:  # bounded: after a cancellation in the middle of a read, closing may wait for a lock
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await asyncio.wait_for(pubsub.aclose(), self._retry_s)

@@ -27,24 +27,23 @@ from crm_core.phone_numbers import NormalizedNumber, normalize_number
 from crm_core.repositories.routing import (
     NumberRow,
     RoutingConfigRow,
-    load_all_numbers,
     load_routing_config,
 )
 from crm_core.repositories.routing_changes import FeedChanges
-from routing.batching import BatchLoader
+from routing.breaker import Breaker
 from routing.cache import InvalidationListener, L1Cache, RedisRoutingStore
 from routing.calendar import local_time
 from routing.change_feed import ChangeFeedFollower, FeedOptions
 from routing.database import RoutingDatabase, remaining
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from routing.number_lookup import DATABASE, REDIS, LookupBudget, NumberLookup, Sources
 from routing.resolver import resolve
 from routing.snapshot import RoutingConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
+DEADLINE, ERROR = "deadline", "error"
 WARM_UP_S = 5.0
-_PRELOAD_CHUNK = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,23 +76,6 @@ class RoutingOptions:
     """The clock of cache freshness (deadlines always use ``time.monotonic``)."""
 
 
-class _Breaker:
-    """Skips a source for a while after it failed."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        self._retry_after_s = retry_after_s
-        self._open_until = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def failed(self) -> None:
-        self._open_until = time.monotonic() + self._retry_after_s
-
-    def succeeded(self) -> None:
-        self._open_until = 0.0
-
-
 class RoutingService:
     """Answers "where does this call go?" for the FastAGI server and the dry-run.
 
@@ -122,16 +104,21 @@ class RoutingService:
         self._listener = (
             InvalidationListener(self._store, self._numbers, self._expire_config) if self._store else None
         )
-        self._redis_breaker = _Breaker(self._opt.retry_after_s)
-        self._db_breaker = _Breaker(self._opt.retry_after_s)
+        self._redis_breaker = Breaker(self._opt.retry_after_s)
+        self._db_breaker = Breaker(self._opt.retry_after_s)
         self._db = RoutingDatabase(sessions, self._opt.db_workers)
-        self._redis_numbers = (
-            BatchLoader(self._redis_many, max_batch=self._opt.batch_size) if self._store else None
-        )
-        self._db_numbers = BatchLoader(
-            self._db_many, max_batch=self._opt.batch_size, max_in_flight=self._opt.db_workers
-        )
         self._background: set[asyncio.Task[Any]] = set()
+        self._lookups = NumberLookup(
+            Sources(self._numbers, self._store, self._db, self._redis_breaker, self._db_breaker),
+            LookupBudget(
+                redis_s=self._opt.deadline_s * self._opt.redis_share,
+                database_s=self._opt.deadline_s * (1 - self._opt.margin_share),
+                batch_size=self._opt.batch_size,
+                database_in_flight=self._opt.db_workers,
+            ),
+            self._ttl,
+            self._spawn,
+        )
         self._feed = ChangeFeedFollower(self._db.committed, self, self._opt.feed)
         self._preloading: asyncio.Task[None] | None = None
 
@@ -171,9 +158,7 @@ class RoutingService:
         if self._preloading is not None:
             self._preloading.cancel()
             await asyncio.gather(self._preloading, return_exceptions=True)
-        for loader in (self._redis_numbers, self._db_numbers):
-            if loader is not None:
-                await loader.close()
+        await self._lookups.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -230,7 +215,7 @@ class RoutingService:
                 config = await self._current_config(end, trouble)
                 row, known = None, True
                 if config is not None and number.e164 is not None:
-                    row, known = await self._lookup(number.e164, trouble)
+                    row, known = await self._lookups.lookup(number.e164, self._clock(), trouble)
                 if config is not None and config.lacks(row) and self._may_force_reload():
                     self._expire_config()  # the number names a manager or list newer than the config
                     config = await self._current_config(end, trouble)
@@ -340,84 +325,11 @@ class RoutingService:
                 self._spawn(self._store.set_config(row, config.cache_ttl_s))
             return config
 
-    async def _lookup(self, e164: str, trouble: list[str]) -> tuple[NumberRow | None, bool]:
-        """``(row, known)``: the owner row (None: not in the CRM); ``known`` is False when unreadable.
-
-        Misses go through the batch loaders: concurrent calls share one ``MGET`` and one query."""
-        cached = self._numbers.get(e164)
-        if cached is not None and self._clock() < cached.fresh_until:
-            return cached.value, True
-        if self._redis_numbers is not None:
-            hit = await self._from_source(self._redis_breaker, REDIS, self._redis_numbers, e164, trouble)
-            if hit is not None and hit[0][0]:
-                return hit[0][1], True
-        found = await self._from_source(self._db_breaker, DATABASE, self._db_numbers, e164, trouble)
-        if found is not None:
-            return found[0], True
-        if cached is not None:
-            return cached.value, True
-        return None, False
-
-    @staticmethod
-    async def _from_source(
-        breaker: _Breaker, source: str, loader: BatchLoader[T], e164: str, trouble: list[str]
-    ) -> tuple[T] | None:
-        """``(value,)`` from ``loader``; None (and ``trouble`` noted) when the source is down or failed."""
-        if breaker.allows():
-            try:
-                return (await loader.load(e164),)
-            except Exception:
-                pass  # the batch logged it and opened the breaker
-        trouble.append(source)
-        return None
-
-    async def _redis_many(self, e164s: list[str]) -> dict[str, tuple[bool, Any]]:
-        """One ``MGET`` for a batch; the hits go to L1. Slower than Redis's share of the deadline: failed."""
-        assert self._store is not None
-        generation = self._numbers.generation
-        try:
-            found = await asyncio.wait_for(
-                self._store.get_numbers(e164s), self._opt.deadline_s * self._opt.redis_share
-            )
-        except Exception as exc:
-            self._redis_breaker.failed()
-            log.debug("redis read failed", extra={"error": repr(exc), "batch": len(e164s)})
-            raise
-        self._redis_breaker.succeeded()
-        for e164, (hit, row) in found.items():
-            if hit:
-                self._numbers.put(e164, row, self._ttl(row), generation)
-        return found
-
-    async def _db_many(self, e164s: list[str]) -> dict[str, NumberRow | None]:
-        """One query for a batch; every answer (unknown numbers too) goes to L1 and, in the background, to
-        Redis. Slower than the database's share of the deadline: failed."""
-        generation = self._numbers.generation
-        budget = self._opt.deadline_s * (1 - self._opt.margin_share)
-        try:
-            known = await self._db.numbers(budget, e164s)
-        except Exception as exc:
-            self._db_breaker.failed()
-            log.debug("database read failed", extra={"error": repr(exc), "batch": len(e164s)})
-            raise
-        self._db_breaker.succeeded()
-        rows = {e164: known.get(e164) for e164 in e164s}
-        entries = {e164: (row, self._ttl(row)) for e164, row in rows.items()}
-        for e164, (row, ttl) in entries.items():
-            self._numbers.put(e164, row, ttl, generation)
-        if self._store is not None and self._redis_breaker.allows():
-            self._spawn(self._store_numbers(entries, generation))
-        return rows
-
     def _ttl(self, row: NumberRow | None) -> int:
         config = self._config
         if config is None:
             return 0
         return config.cache_ttl_s if row is not None else config.negative_ttl_s
-
-    async def _store_numbers(self, entries: dict[str, tuple[NumberRow | None, int]], generation: int) -> None:
-        if self._store is not None and generation == self._numbers.generation:
-            await self._store.set_numbers({k: v for k, v in entries.items() if v[1] > 0})
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._quietly(coro))
@@ -434,23 +346,7 @@ class RoutingService:
     # the whole table in memory, kept current by the change feed --------------------------------------
 
     async def _preload(self) -> None:
-        """Load every number (up to ``l1_max_entries``) into L1, skipping what changes meanwhile."""
-        token = self._numbers.begin_bulk()
-        try:
-            rows = await self._db.committed(load_all_numbers, self._opt.l1_max_entries)
-            config = self._config
-            if config is None:
-                return
-            for start in range(0, len(rows), _PRELOAD_CHUNK):  # let calls in between chunks
-                chunk = rows[start : start + _PRELOAD_CHUNK]
-                if not self._numbers.bulk_put(token, chunk, config.cache_ttl_s):
-                    return
-                await asyncio.sleep(0)
-            log.info("routing table loaded", extra={"numbers": len(rows)})
-        except Exception as exc:
-            log.warning("routing table not preloaded; numbers are looked up", extra={"error": repr(exc)})
-        finally:
-            self._numbers.end_bulk(token)
+        await self._lookups.preload(self._opt.l1_max_entries)
 
     async def forget(self, changes: FeedChanges) -> None:
         """Apply changes reported by the change feed to L1 and Redis (every instance does the same)."""
