@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,15 +43,21 @@ def _drop_pg_database(name: str) -> None:
     admin.dispose()
 
 
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+@contextmanager
+def _migrated_pg_database() -> Iterator[str]:
     name, url = _create_pg_database()
     try:
         upgrade(url)
         yield url
     finally:
         _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
+    with _migrated_pg_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -75,12 +82,8 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         upgrade(url)
         yield url
         return
-    name, url = _create_pg_database()
-    try:
-        upgrade(url)
+    with _migrated_pg_database() as url:
         yield url
-    finally:
-        _drop_pg_database(name)
 
 
 @pytest.fixture(scope="session")
