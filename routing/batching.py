@@ -15,7 +15,8 @@ from typing import Any, Generic, TypeVar
 
 V = TypeVar("V")
 
-LoadMany = Callable[[list[str]], Awaitable[Mapping[str, V]]]
+LoadMany = Callable[[list[str], float], Awaitable[Mapping[str, V]]]
+"""``load_many(keys, end)``: the values of ``keys``, read before the monotonic time ``end``."""
 
 
 def _retrieve(future: asyncio.Future[Any]) -> None:
@@ -25,10 +26,11 @@ def _retrieve(future: asyncio.Future[Any]) -> None:
 
 
 class BatchLoader(Generic[V]):
-    """``await loader.load(key)``: the value ``load_many`` returned for ``key``, or its exception.
+    """``await loader.load(key, end)``: the value ``load_many`` returned for ``key``, or its exception.
 
-    ``load_many(keys)`` must return a value for every key it was given (a missing key is a ``KeyError``).
-    A waiter that is cancelled (its deadline) does not cancel the shared request.
+    ``load_many(keys, end)`` must return a value for every key it was given (a missing key is a
+    ``KeyError``); ``end`` is the earliest deadline among the batch's waiters. A waiter that is cancelled
+    does not cancel the shared request.
     """
 
     def __init__(self, load_many: LoadMany[V], *, max_batch: int = 500, max_in_flight: int = 4) -> None:
@@ -38,13 +40,15 @@ class BatchLoader(Generic[V]):
         self._max_batch = max_batch
         self._max_in_flight = max_in_flight
         self._futures: dict[str, asyncio.Future[V]] = {}
+        self._ends: dict[str, float] = {}
         self._queue: list[str] = []
         self._scheduled = False
         self._tasks: set[asyncio.Task[None]] = set()
         self.requests = 0
         """How many ``load_many`` calls were made (for tests and benchmarks)."""
 
-    async def load(self, key: str) -> V:
+    async def load(self, key: str, end: float) -> V:
+        self._ends[key] = min(end, self._ends.get(key, end))
         future = self._futures.get(key)
         if future is None:
             future = asyncio.get_running_loop().create_future()
@@ -62,6 +66,7 @@ class BatchLoader(Generic[V]):
         for future in self._futures.values():
             future.cancel()
         self._futures.clear()
+        self._ends.clear()
         self._queue.clear()
 
     def _schedule(self) -> None:
@@ -74,13 +79,14 @@ class BatchLoader(Generic[V]):
         while self._queue and len(self._tasks) < self._max_in_flight:
             keys = self._queue[: self._max_batch]
             del self._queue[: self._max_batch]
+            end = min(self._ends.pop(key) for key in keys)
             self.requests += 1
-            task = asyncio.create_task(self._run(keys))
+            task = asyncio.create_task(self._run(keys, end))
             self._tasks.add(task)
 
-    async def _run(self, keys: list[str]) -> None:
+    async def _run(self, keys: list[str], end: float) -> None:
         try:
-            values = await self._load_many(keys)
+            values = await self._load_many(keys, end)
         except BaseException as exc:
             for key in keys:
                 future = self._futures.pop(key, None)

@@ -92,16 +92,17 @@ class L1Cache(Generic[V]):
         return self._journal
 
     def bulk_put(self, token: object, items: Iterable[tuple[str, V]], ttl_s: float) -> bool:
-        """Store values read after :meth:`begin_bulk`, except keys invalidated or already present since;
-        False (nothing stored) once the cache was cleared or another bulk load began since."""
+        """Store values read after :meth:`begin_bulk` (replacing what is there), except keys invalidated
+        since; False (nothing stored) once the cache was cleared or another bulk load began since."""
         journal = self._journal
         if journal is None or journal is not token or self._journal_cleared:
             return False
         fresh_until = self._clock() + ttl_s
         data = self._data
         for key, value in items:
-            if key not in data and key not in journal:
+            if key not in journal:
                 data[key] = Entry(value, fresh_until)
+                data.move_to_end(key)
                 if len(data) > self._max:
                     data.popitem(last=False)
         return True

@@ -18,7 +18,7 @@ from crm_core.repositories.routing import NumberRow, load_all_numbers
 from routing.batching import BatchLoader
 from routing.breaker import Breaker
 from routing.cache import L1Cache, RedisRoutingStore
-from routing.database import RoutingDatabase
+from routing.database import RoutingDatabase, remaining
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -28,10 +28,10 @@ _PRELOAD_CHUNK = 5000
 
 @dataclass(frozen=True, slots=True)
 class LookupBudget:
-    """How long one request to each source may take, and how many numbers it may ask for."""
+    """How long one Redis request may take (a database request: what is left of its waiters' deadline),
+    and how many numbers one request may ask for."""
 
     redis_s: float
-    database_s: float
     batch_size: int
     database_in_flight: int
 
@@ -75,20 +75,20 @@ class NumberLookup:
                 await loader.close()
 
     async def lookup(
-        self, e164: str, fresh_before: float, trouble: list[str]
+        self, e164: str, fresh_before: float, end: float, trouble: list[str]
     ) -> tuple[NumberRow | None, bool]:
         """``(row, known)``: the owner row (None: not in the CRM); ``known`` is False when unreadable.
 
         An L1 entry fresh until after ``fresh_before`` answers at once; a stale one answers only when no
-        source can."""
+        source can. ``end`` (monotonic) bounds the wait: a source still silent then counts as failed."""
         cached = self._src.numbers.get(e164)
         if cached is not None and fresh_before < cached.fresh_until:
             return cached.value, True
         if self._redis is not None:
-            hit = await _from(self._src.redis_breaker, REDIS, self._redis, e164, trouble)
+            hit = await _from(self._src.redis_breaker, REDIS, self._redis, e164, end, trouble)
             if hit is not None and hit[0][0]:
                 return hit[0][1], True
-        found = await _from(self._src.db_breaker, DATABASE, self._db, e164, trouble)
+        found = await _from(self._src.db_breaker, DATABASE, self._db, e164, end, trouble)
         if found is not None:
             return found[0], True
         if cached is not None:
@@ -112,13 +112,14 @@ class NumberLookup:
         finally:
             numbers.end_bulk(token)
 
-    async def _redis_many(self, e164s: list[str]) -> dict[str, tuple[bool, Any]]:
-        """One ``MGET`` for a batch; the hits go to L1."""
+    async def _redis_many(self, e164s: list[str], end: float) -> dict[str, tuple[bool, Any]]:
+        """One ``MGET`` for a batch, within Redis's share of the deadline; the hits go to L1."""
         src = self._src
         assert src.store is not None
         generation = src.numbers.generation
         try:
-            found = await asyncio.wait_for(src.store.get_numbers(e164s), self._budget.redis_s)
+            within = min(self._budget.redis_s, remaining(end))
+            found = await asyncio.wait_for(src.store.get_numbers(e164s), max(within, 0.001))
         except Exception as exc:
             src.redis_breaker.failed()
             log.debug("redis read failed", extra={"error": repr(exc), "batch": len(e164s)})
@@ -129,12 +130,13 @@ class NumberLookup:
                 src.numbers.put(e164, row, self._ttl(row), generation)
         return found
 
-    async def _db_many(self, e164s: list[str]) -> dict[str, NumberRow | None]:
-        """One query for a batch; every answer (unknown numbers too) goes to L1 and, later, to Redis."""
+    async def _db_many(self, e164s: list[str], end: float) -> dict[str, NumberRow | None]:
+        """One query for a batch, before ``end``; every answer (unknown numbers too) goes to L1 and, later,
+        to Redis."""
         src = self._src
         generation = src.numbers.generation
         try:
-            known = await src.db.numbers(self._budget.database_s, e164s)
+            known = await src.db.numbers(remaining(end), e164s)
         except Exception as exc:
             src.db_breaker.failed()
             log.debug("database read failed", extra={"error": repr(exc), "batch": len(e164s)})
@@ -155,12 +157,12 @@ class NumberLookup:
 
 
 async def _from(
-    breaker: Breaker, source: str, loader: BatchLoader[T], e164: str, trouble: list[str]
+    breaker: Breaker, source: str, loader: BatchLoader[T], e164: str, end: float, trouble: list[str]
 ) -> tuple[T] | None:
     """``(value,)`` from ``loader``; None (and ``trouble`` noted) when the source is down or failed."""
     if breaker.allows():
         try:
-            return (await loader.load(e164),)
+            return (await loader.load(e164, end),)
         except Exception:
             pass  # the batch logged it and opened the breaker
     trouble.append(source)

@@ -66,8 +66,8 @@ class RoutingOptions:
     batch_size: int = 100
     """The most numbers one Redis ``MGET`` or one database query asks for."""
     preload: bool = True
-    """Hold the whole number table in L1 (up to ``l1_max_entries``), loaded at start and after a change
-    to everything: a burst of calls after a start then needs no lookup at all."""
+    """Hold the whole number table in L1 (up to ``l1_max_entries``), loaded at start, every half TTL and
+    after a change to everything: a burst of calls then needs no lookup at all."""
     feed: FeedOptions = field(default_factory=FeedOptions)
     recheck_s: float = 1.0
     """A changed number is forgotten again this long after the feed reported it: a lookup that began
@@ -112,7 +112,6 @@ class RoutingService:
             Sources(self._numbers, self._store, self._db, self._redis_breaker, self._db_breaker),
             LookupBudget(
                 redis_s=self._opt.deadline_s * self._opt.redis_share,
-                database_s=self._opt.deadline_s * (1 - self._opt.margin_share),
                 batch_size=self._opt.batch_size,
                 database_in_flight=self._opt.db_workers,
             ),
@@ -121,6 +120,7 @@ class RoutingService:
         )
         self._feed = ChangeFeedFollower(self._db.committed, self, self._opt.feed)
         self._preloading: asyncio.Task[None] | None = None
+        self._table_loaded = asyncio.Event()
 
     # lifecycle ----------------------------------------------------------------------------------------
 
@@ -139,9 +139,9 @@ class RoutingService:
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
             log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
         if self._opt.preload:
-            self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
+            self._preloading = asyncio.create_task(self._keep_table(again=follow), name="routing-table")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(self._preloading), WARM_UP_S)
+                await asyncio.wait_for(self._table_loaded.wait(), WARM_UP_S)
         if follow:
             self._feed.start()
         if self._listener is None:
@@ -215,7 +215,7 @@ class RoutingService:
                 config = await self._current_config(end, trouble)
                 row, known = None, True
                 if config is not None and number.e164 is not None:
-                    row, known = await self._lookups.lookup(number.e164, self._clock(), trouble)
+                    row, known = await self._lookups.lookup(number.e164, self._clock(), end, trouble)
                 if config is not None and config.lacks(row) and self._may_force_reload():
                     self._expire_config()  # the number names a manager or list newer than the config
                     config = await self._current_config(end, trouble)
@@ -345,8 +345,16 @@ class RoutingService:
 
     # the whole table in memory, kept current by the change feed --------------------------------------
 
-    async def _preload(self) -> None:
-        await self._lookups.preload(self._opt.l1_max_entries)
+    async def _keep_table(self, again: bool = True) -> None:
+        """Load the number table now and (``again``) every half TTL, so its entries stay fresh; what changes
+        in between is forgotten through the change feed."""
+        while True:
+            await self._lookups.preload(self._opt.l1_max_entries)
+            self._table_loaded.set()
+            if not again:
+                return
+            config = self._config
+            await asyncio.sleep(max((config.cache_ttl_s if config else WARM_UP_S) / 2, 1.0))
 
     async def forget(self, changes: FeedChanges) -> None:
         """Apply changes reported by the change feed to L1 and Redis (every instance does the same)."""
@@ -356,7 +364,7 @@ class RoutingService:
             await self._in_redis(self._store.delete_all() if self._store else None)
             if self._preloading is not None:  # the table is held in memory: load it again
                 self._preloading.cancel()
-                self._preloading = asyncio.create_task(self._preload(), name="routing-preload")
+                self._preloading = asyncio.create_task(self._keep_table(), name="routing-table")
             return
         if changes.config:
             self._expire_config()

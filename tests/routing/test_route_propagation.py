@@ -102,3 +102,23 @@ async def test_redis_forgets_changes_made_while_no_service_ran(
     write(crm, "UPDATE counterparties SET manager_id = 2 WHERE id = 1")
     second = await make_service(sessions, redis_url)  # starts after the change: Redis must not answer 1
     assert await manager_of(second, KNOWN) == 2
+
+
+async def test_the_table_in_memory_is_reloaded_every_half_ttl(crm: Engine, make_service: MakeService) -> None:
+    """Even a write the feed cannot see (PostgreSQL triggers off for the session) is picked up by the
+    periodic reload of the table, and until then the table answers without asking the database."""
+    if crm.dialect.name != "postgresql":
+        pytest.skip("only PostgreSQL can write without firing the triggers")
+    write(
+        crm,
+        "INSERT INTO routing_settings (id, cache_ttl_s, negative_ttl_s, reject_treatment,"
+        " fallback_to_controller, fallback_to_reception, updated_at)"
+        " VALUES (1, 4, 4, 'hangup', true, true, CURRENT_TIMESTAMP)",
+    )
+    service = await make_service(make_session_factory(crm), preload=True)
+    assert await manager_of(service, KNOWN) == 1
+    with crm.begin() as connection:
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("UPDATE counterparties SET manager_id = 2 WHERE id = 1"))
+    assert await manager_of(service, KNOWN) == 1  # the feed saw nothing: the table still says 1 ...
+    assert await seconds_until([service], KNOWN, 2) < 4.5  # ... until the next reload (every 3 s; TTL 6 s)
