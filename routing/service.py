@@ -124,13 +124,15 @@ class RoutingService:
 
     # lifecycle ----------------------------------------------------------------------------------------
 
-    async def start(self, wait_s: float = 1.0) -> None:
-        """Load the configuration (so the first call is not a cold one) and subscribe to invalidations;
-        waits up to ``wait_s`` for the first subscription attempt (Redis may be down, the listener then
-        keeps retrying in the background)."""
+    async def start(self, wait_s: float = 1.0, *, serving: bool = True) -> None:
+        """Load the configuration (so the first call is not a cold one), catch up with and follow the change
+        feed, load the number table, and subscribe to invalidations; waits up to ``wait_s`` for the first
+        subscription attempt (Redis may be down, the listener then keeps retrying in the background).
+
+        ``serving=False`` (one question, as the dry-run CLI asks): neither the table nor the feed."""
         trouble: list[str] = []
         self._db.open()
-        follow = self._db.has_own_connections()
+        follow = serving and self._db.has_own_connections()
         if follow:  # first, so Redis forgets what changed while no instance was running
             try:
                 await asyncio.wait_for(self._feed.poll(), WARM_UP_S)
@@ -138,7 +140,7 @@ class RoutingService:
                 log.warning("routing change feed not read at start", extra={"error": repr(exc)})
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
             log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
-        if self._opt.preload:
+        if self._opt.preload and serving:
             self._preloading = asyncio.create_task(self._keep_table(again=follow), name="routing-table")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._table_loaded.wait(), WARM_UP_S)
