@@ -91,6 +91,8 @@ def seed(url: str, counterparties: int, numbers: int) -> float:
             ),
             {"n": counterparties, "k": numbers},
         )
+        for table in ("managers", "counterparties", "phone_numbers"):  # later inserts take the next ids
+            conn.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("ANALYZE"))
     engine.dispose()

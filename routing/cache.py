@@ -14,7 +14,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -49,6 +49,8 @@ class L1Cache(Generic[V]):
         self._data: OrderedDict[str, Entry[V]] = OrderedDict()
         self._max = max_entries
         self.generation = 0
+        self._journal: set[str] | None = None
+        self._journal_cleared = False
 
     def __len__(self) -> int:
         return len(self._data)
@@ -73,10 +75,41 @@ class L1Cache(Generic[V]):
         self.generation += 1
         for key in keys:
             self._data.pop(key, None)
+            if self._journal is not None:
+                self._journal.add(key)
 
     def clear(self) -> None:
         self.generation += 1
         self._data.clear()
+        self._journal_cleared = True
+
+    # bulk loading: values read before an invalidation must not be stored after it ---------------------
+
+    def begin_bulk(self) -> object:
+        """Start recording invalidations for a bulk load; :meth:`bulk_put` then skips what they touched.
+        Returns the load's token (a later :meth:`begin_bulk` supersedes it)."""
+        self._journal, self._journal_cleared = set(), False
+        return self._journal
+
+    def bulk_put(self, token: object, items: Iterable[tuple[str, V]], ttl_s: float) -> bool:
+        """Store values read after :meth:`begin_bulk` (replacing what is there), except keys invalidated
+        since; False (nothing stored) once the cache was cleared or another bulk load began since."""
+        journal = self._journal
+        if journal is None or journal is not token or self._journal_cleared:
+            return False
+        fresh_until = self._clock() + ttl_s
+        data = self._data
+        for key, value in items:
+            if key not in journal:
+                data[key] = Entry(value, fresh_until)
+                data.move_to_end(key)
+                if len(data) > self._max:
+                    data.popitem(last=False)
+        return True
+
+    def end_bulk(self, token: object) -> None:
+        if self._journal is token:
+            self._journal = None
 
 
 class RedisRoutingStore:
@@ -89,16 +122,19 @@ class RedisRoutingStore:
         self._pattern = f"{prefix}route:*"
         self.channel = f"{prefix}route:invalidate"
 
-    async def get_number(self, e164: str) -> tuple[bool, Any]:
-        """``(found, row)``: ``(True, None)`` is a cached unknown number, ``(False, None)`` a miss."""
-        raw = await self.redis.get(self._numbers + e164)
-        if raw is None:
-            return False, None
-        return True, None if raw == _NEGATIVE else json.loads(raw)
+    async def get_numbers(self, e164s: list[str]) -> dict[str, tuple[bool, Any]]:
+        """One ``MGET``: per number ``(found, row)``; ``(True, None)`` is a cached unknown number,
+        ``(False, None)`` a miss."""
+        raws = await self.redis.mget([self._numbers + n for n in e164s])
+        return {n: _decode(raw) for n, raw in zip(e164s, raws, strict=True)}
 
-    async def set_number(self, e164: str, row: Any, ttl_s: int) -> None:
-        payload = _NEGATIVE if row is None else json.dumps(row, separators=(",", ":"))
-        await self.redis.set(self._numbers + e164, payload, ex=ttl_s)
+    async def set_numbers(self, rows: Mapping[str, tuple[Any, int]]) -> None:
+        """Store ``{e164: (row, ttl_s)}`` (row None: an unknown number) in one pipelined round trip."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for e164, (row, ttl_s) in rows.items():
+                payload = _NEGATIVE if row is None else json.dumps(row, separators=(",", ":"))
+                pipe.set(self._numbers + e164, payload, ex=ttl_s)
+            await pipe.execute()
 
     async def get_config(self) -> Any:
         raw = await self.redis.get(self._config)
@@ -127,6 +163,12 @@ class RedisRoutingStore:
 
     async def publish(self, message: dict[str, Any]) -> None:
         await self.redis.publish(self.channel, json.dumps(message))
+
+
+def _decode(raw: bytes | str | None) -> tuple[bool, Any]:
+    if raw is None:
+        return False, None
+    return True, None if raw == _NEGATIVE else json.loads(raw)
 
 
 class InvalidationListener:
@@ -207,6 +249,6 @@ class InvalidationListener:
                     self.apply(json.loads(message["data"]))
                 except (ValueError, TypeError, AttributeError) as exc:
                     log.warning("ignoring malformed invalidation message", extra={"error": repr(exc)})
-        finally:
+        finally:  # bounded: after a cancellation in the middle of a read, closing may wait for a lock
             with contextlib.suppress(Exception):
-                await pubsub.aclose()
+                await asyncio.wait_for(pubsub.aclose(), self._retry_s)

@@ -14,15 +14,12 @@ import dataclasses
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
-from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from crm_core.metrics import Metrics
@@ -30,21 +27,23 @@ from crm_core.phone_numbers import NormalizedNumber, normalize_number
 from crm_core.repositories.routing import (
     NumberRow,
     RoutingConfigRow,
-    load_number,
     load_routing_config,
 )
+from crm_core.repositories.routing_changes import FeedChanges
+from routing.breaker import Breaker
 from routing.cache import InvalidationListener, L1Cache, RedisRoutingStore
 from routing.calendar import local_time
+from routing.change_feed import ChangeFeedFollower, FeedOptions
+from routing.database import RoutingDatabase, remaining
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from routing.number_lookup import DATABASE, REDIS, LookupBudget, NumberLookup, Sources
 from routing.resolver import resolve
 from routing.snapshot import RoutingConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-REDIS, DATABASE, DEADLINE, ERROR = "redis", "database", "deadline", "error"
+DEADLINE, ERROR = "deadline", "error"
 WARM_UP_S = 5.0
-READER_NAME = "callrouter-routing"
-"""The ``application_name`` of the cold-lookup connections (``pg_stat_activity``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +62,18 @@ class RoutingOptions:
     """The part of the deadline kept free for the fallback answer and the reply to Asterisk."""
     retry_after_s: float = 1.0
     db_workers: int = 8
+    """Threads (and, on PostgreSQL, connections) of the number lookups: batches in flight at once."""
+    batch_size: int = 100
+    """The most numbers one Redis ``MGET`` or one database query asks for."""
+    preload: bool = True
+    """Hold the whole number table in L1 (up to ``l1_max_entries``), loaded at start, every half TTL and
+    after a change to everything: a burst of calls then needs no lookup at all."""
+    feed: FeedOptions = field(default_factory=FeedOptions)
+    recheck_s: float = 1.0
+    """A changed number is forgotten again this long after the feed reported it: a lookup that began
+    before the change and finished after the first time must not keep the old value."""
     clock: Callable[[], float] = time.monotonic
     """The clock of cache freshness (deadlines always use ``time.monotonic``)."""
-
-
-class _Breaker:
-    """Skips a source for a while after it failed."""
-
-    def __init__(self, retry_after_s: float) -> None:
-        self._retry_after_s = retry_after_s
-        self._open_until = 0.0
-
-    def allows(self) -> bool:
-        return time.monotonic() >= self._open_until
-
-    def failed(self) -> None:
-        self._open_until = time.monotonic() + self._retry_after_s
-
-    def succeeded(self) -> None:
-        self._open_until = 0.0
 
 
 class RoutingService:
@@ -112,22 +104,48 @@ class RoutingService:
         self._listener = (
             InvalidationListener(self._store, self._numbers, self._expire_config) if self._store else None
         )
-        self._redis_breaker = _Breaker(self._opt.retry_after_s)
-        self._db_breaker = _Breaker(self._opt.retry_after_s)
-        self._executor = ThreadPoolExecutor(self._opt.db_workers, thread_name_prefix="routing-db")
-        self._reader: Engine | None = None
+        self._redis_breaker = Breaker(self._opt.retry_after_s)
+        self._db_breaker = Breaker(self._opt.retry_after_s)
+        self._db = RoutingDatabase(sessions, self._opt.db_workers)
         self._background: set[asyncio.Task[Any]] = set()
+        self._lookups = NumberLookup(
+            Sources(self._numbers, self._store, self._db, self._redis_breaker, self._db_breaker),
+            LookupBudget(
+                redis_s=self._opt.deadline_s * self._opt.redis_share,
+                batch_size=self._opt.batch_size,
+                database_in_flight=self._opt.db_workers,
+            ),
+            self._ttl,
+            self._spawn,
+        )
+        self._feed = ChangeFeedFollower(self._db.committed, self, self._opt.feed)
+        self._preloading: asyncio.Task[None] | None = None
+        self._table_loaded = asyncio.Event()
 
     # lifecycle ----------------------------------------------------------------------------------------
 
-    async def start(self, wait_s: float = 1.0) -> None:
-        """Load the configuration (so the first call is not a cold one) and subscribe to invalidations;
-        waits up to ``wait_s`` for the first subscription attempt (Redis may be down, the listener then
-        keeps retrying in the background)."""
+    async def start(self, wait_s: float = 1.0, *, serving: bool = True) -> None:
+        """Load the configuration (so the first call is not a cold one), catch up with and follow the change
+        feed, load the number table, and subscribe to invalidations; waits up to ``wait_s`` for the first
+        subscription attempt (Redis may be down, the listener then keeps retrying in the background).
+
+        ``serving=False`` (one question, as the dry-run CLI asks): neither the table nor the feed."""
         trouble: list[str] = []
-        self._reader = self._number_reader()
+        self._db.open()
+        follow = serving and self._db.has_own_connections()
+        if follow:  # first, so Redis forgets what changed while no instance was running
+            try:
+                await asyncio.wait_for(self._feed.poll(), WARM_UP_S)
+            except Exception as exc:
+                log.warning("routing change feed not read at start", extra={"error": repr(exc)})
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
             log.warning("routing configuration not loaded at start", extra={"degraded": "+".join(trouble)})
+        if self._opt.preload and serving:
+            self._preloading = asyncio.create_task(self._keep_table(again=follow), name="routing-table")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._table_loaded.wait(), WARM_UP_S)
+        if follow:
+            self._feed.start()
         if self._listener is None:
             return
         self._listener.start()
@@ -138,12 +156,15 @@ class RoutingService:
         """Stop the listener and pending cache writes; the Redis client is closed by its owner."""
         if self._listener is not None:
             await self._listener.stop()
+        await self._feed.stop()
+        if self._preloading is not None:
+            self._preloading.cancel()
+            await asyncio.gather(self._preloading, return_exceptions=True)
+        await self._lookups.close()
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        if self._reader is not None:
-            self._reader.dispose()
+        self._db.close()
 
     async def redis_ok(self) -> bool:
         """True when Redis answers a PING within the deadline (True when no Redis is configured)."""
@@ -196,7 +217,7 @@ class RoutingService:
                 config = await self._current_config(end, trouble)
                 row, known = None, True
                 if config is not None and number.e164 is not None:
-                    row, known = await self._lookup(number.e164, config, end, trouble)
+                    row, known = await self._lookups.lookup(number.e164, self._clock(), end, trouble)
                 if config is not None and config.lacks(row) and self._may_force_reload():
                     self._expire_config()  # the number names a manager or list newer than the config
                     config = await self._current_config(end, trouble)
@@ -251,58 +272,15 @@ class RoutingService:
 
     # lookups ------------------------------------------------------------------------------------------
 
-    def _redis_budget(self, end: float) -> float:
-        return max(min(self._opt.deadline_s * self._opt.redis_share, end - time.monotonic()), 0.001)
-
-    def _number_reader(self) -> Engine | None:
-        """A pool of its own for the cold number lookups when the sessions use a PostgreSQL engine.
-
-        Autocommit without reset-on-return and without pre-ping: one round trip per lookup instead of
-        three (ping, SELECT, ROLLBACK). A connection the server dropped fails the lookup, which invalidates
-        the pool and is retried once on a new connection (:meth:`_read_number`). None: use the sessions."""
-        with self._sessions() as session:
-            bind = session.get_bind()
-        if not isinstance(bind, Engine) or bind.dialect.name != "postgresql":
-            return None
-        return create_engine(
-            bind.url,
-            pool_size=self._opt.db_workers,
-            max_overflow=0,
-            pool_pre_ping=False,
-            pool_reset_on_return=None,
-            isolation_level="AUTOCOMMIT",
-            connect_args={"application_name": READER_NAME},
-        )
-
-    def _read_number(self, e164: str) -> NumberRow | None:
-        """The owner row of ``e164`` (runs in a ``routing-db`` thread)."""
-        if self._reader is None:
-            return self._in_session(load_number, e164)
-        try:
-            with self._reader.connect() as connection:
-                return load_number(connection, e164)
-        except DBAPIError as exc:
-            if not exc.connection_invalidated:
-                raise
-        with self._reader.connect() as connection:  # the server restarted since the last lookup
-            return load_number(connection, e164)
-
-    def _in_session(self, fn: Callable[..., T], *args: Any) -> T:
-        with self._sessions() as session:
-            return fn(session, *args)
-
-    async def _in_db(self, end: float, fn: Callable[..., T], *args: Any) -> T:
-        future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-        return await asyncio.wait_for(future, max(end - time.monotonic(), 0.001))
-
-    async def _from_redis(self, coro: Coroutine[Any, Any, T], end: float, trouble: list[str]) -> T | None:
-        """Run a Redis read within its budget; None (and ``trouble`` noted) when Redis fails or is slow."""
+    async def _from_redis(self, coro: Coroutine[Any, Any, T], trouble: list[str]) -> T | None:
+        """Run one Redis request within Redis's share of the deadline; None (and ``trouble`` noted) when
+        Redis fails or is slower than that."""
         if not self._redis_breaker.allows():
             coro.close()
             trouble.append(REDIS)
             return None
         try:
-            result = await asyncio.wait_for(coro, self._redis_budget(end))
+            result = await asyncio.wait_for(coro, self._opt.deadline_s * self._opt.redis_share)
         except Exception as exc:
             self._redis_breaker.failed()
             trouble.append(REDIS)
@@ -318,7 +296,7 @@ class RoutingService:
             trouble.append(DATABASE)
             return False, None
         try:
-            result = await self._in_db(end, fn, *args)
+            result = await self._db.read(remaining(end), fn, *args)
         except Exception as exc:
             self._db_breaker.failed()
             trouble.append(DATABASE)
@@ -334,11 +312,11 @@ class RoutingService:
                 return self._config
             generation = self._config_generation
             row: RoutingConfigRow | None = (
-                await self._from_redis(self._store.get_config(), end, trouble) if self._store else None
+                await self._from_redis(self._store.get_config(), trouble) if self._store else None
             )
             from_db = row is None
             if row is None:
-                ok, row = await self._from_db(end, trouble, self._in_session, load_routing_config)
+                ok, row = await self._from_db(end, trouble, load_routing_config)
                 if not ok or row is None:
                     return self._config
             config = RoutingConfig.from_row(row, self._opt.default_route)
@@ -349,38 +327,11 @@ class RoutingService:
                 self._spawn(self._store.set_config(row, config.cache_ttl_s))
             return config
 
-    async def _lookup(
-        self, e164: str, config: RoutingConfig, end: float, trouble: list[str]
-    ) -> tuple[NumberRow | None, bool]:
-        """``(row, known)``: the owner row (None: not in the CRM); ``known`` is False when unreadable."""
-        cached = self._numbers.get(e164)
-        if cached is not None and self._clock() < cached.fresh_until:
-            return cached.value, True
-        generation = self._numbers.generation
-        if self._store is not None:
-            hit = await self._from_redis(self._store.get_number(e164), end, trouble)
-            if hit is not None and hit[0]:
-                row: NumberRow | None = hit[1]
-                self._numbers.put(e164, row, self._ttl(row, config), generation)
-                return row, True
-        ok, row = await self._from_db(end, trouble, self._read_number, e164)
-        if ok:
-            ttl = self._ttl(row, config)
-            self._numbers.put(e164, row, ttl, generation)
-            if self._store is not None and REDIS not in trouble:
-                self._spawn(self._store_number(e164, row, ttl, generation))
-            return row, True
-        if cached is not None:
-            return cached.value, True
-        return None, False
-
-    @staticmethod
-    def _ttl(row: NumberRow | None, config: RoutingConfig) -> int:
+    def _ttl(self, row: NumberRow | None) -> int:
+        config = self._config
+        if config is None:
+            return 0
         return config.cache_ttl_s if row is not None else config.negative_ttl_s
-
-    async def _store_number(self, e164: str, row: NumberRow | None, ttl: int, generation: int) -> None:
-        if self._store is not None and generation == self._numbers.generation:
-            await self._store.set_number(e164, row, ttl)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(self._quietly(coro))
@@ -393,6 +344,52 @@ class RoutingService:
             await coro
         except Exception as exc:
             log.debug("cache write failed", extra={"error": repr(exc)})
+
+    # the whole table in memory, kept current by the change feed --------------------------------------
+
+    async def _keep_table(self, again: bool = True) -> None:
+        """Load the number table now and (``again``) every half TTL, so its entries stay fresh; what changes
+        in between is forgotten through the change feed."""
+        while True:
+            await self._lookups.preload(self._opt.l1_max_entries)
+            self._table_loaded.set()
+            if not again:
+                return
+            config = self._config
+            await asyncio.sleep(max((config.cache_ttl_s if config else WARM_UP_S) / 2, 1.0))
+
+    async def forget(self, changes: FeedChanges) -> None:
+        """Apply changes reported by the change feed to L1 and Redis (every instance does the same)."""
+        if changes.everything:
+            self._numbers.clear()
+            self._expire_config()
+            await self._in_redis(self._store.delete_all() if self._store else None)
+            if self._preloading is not None:  # the table is held in memory: load it again
+                self._preloading.cancel()
+                self._preloading = asyncio.create_task(self._keep_table(), name="routing-table")
+            return
+        if changes.config:
+            self._expire_config()
+            await self._in_redis(self._store.delete_config() if self._store else None)
+        if changes.numbers:
+            keys = sorted(changes.numbers)
+            await self._forget_numbers(keys)
+            self._spawn(self._forget_numbers(keys, after_s=self._opt.recheck_s))
+
+    async def _forget_numbers(self, keys: list[str], after_s: float = 0.0) -> None:
+        if after_s:
+            await asyncio.sleep(after_s)
+        self._numbers.discard(keys)
+        await self._in_redis(self._store.delete_numbers(keys) if self._store else None)
+
+    async def _in_redis(self, coro: Coroutine[Any, Any, None] | None) -> None:
+        """Run a Redis write, bounded; a failure is logged (the entries then expire by their TTL)."""
+        if coro is None:
+            return
+        try:
+            await asyncio.wait_for(coro, max(self._opt.deadline_s, 1.0))
+        except Exception as exc:
+            log.warning("routing change not applied to Redis", extra={"error": repr(exc)})
 
     # invalidation -------------------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ def render(decision: RouteDecision) -> str:
 async def _decide(container: Container, number: str, at: datetime | None) -> RouteDecision:
     assert container.routing is not None
     try:
-        await container.routing.start()
+        await container.routing.start(serving=False)  # one question: no table in memory, no change feed
         return await container.routing.decide(number, at=at)
     finally:
         await container.aclose()

@@ -5,8 +5,9 @@ and ``routing.snapshot`` can turn them into typed snapshots; this module stays f
 (``routing`` sits above ``crm_core``).
 
 Per number: one indexed query (``phone_numbers.e164`` is unique) joined to the contact and the
-counterparty, which yields the personal manager's id. Managers, lists and the routing settings are few;
-they are loaded whole, together, as the routing configuration.
+counterparty, which yields the personal manager's id; many numbers at once: the same query with ``IN``.
+Managers, lists and the routing settings are few; they are loaded whole, together, as the routing
+configuration.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class RoutingConfigRow(TypedDict):
 
 
 _counterparty_id = func.coalesce(PhoneNumber.counterparty_id, ContactPerson.counterparty_id)
-_NUMBER_OWNER = (
+_OWNER = (
     select(
         PhoneNumber.counterparty_id,
         PhoneNumber.contact_person_id,
@@ -88,12 +89,14 @@ _NUMBER_OWNER = (
         PhoneNumber.number_list_id,
         ContactPerson.counterparty_id,
         Counterparty.manager_id,
+        PhoneNumber.e164,
     )
     .outerjoin(ContactPerson, ContactPerson.id == PhoneNumber.contact_person_id)
     .outerjoin(Counterparty, Counterparty.id == _counterparty_id)
-    .where(PhoneNumber.e164 == bindparam("e164"))
 )
-"""Built once: its compiled form is then found in the engine's statement cache without rebuilding it."""
+_NUMBER_OWNER = _OWNER.where(PhoneNumber.e164 == bindparam("e164"))
+_NUMBERS_OWNERS = _OWNER.where(PhoneNumber.e164.in_(bindparam("e164s", expanding=True)))
+"""Built once: their compiled forms are then found in the engine's statement cache without rebuilding."""
 
 
 def load_number(db: Session | Connection, e164: str) -> NumberRow | None:
@@ -103,7 +106,23 @@ def load_number(db: Session | Connection, e164: str) -> NumberRow | None:
     row = db.execute(_NUMBER_OWNER, {"e164": e164}).one_or_none()
     if row is None:
         return None
-    own_cp, contact_id, owner_manager_id, list_id, contact_cp, personal_manager_id = row
+    return _number_row(tuple(row))
+
+
+def load_numbers(db: Session | Connection, e164s: list[str]) -> dict[str, NumberRow]:
+    """The owners of the known numbers among ``e164s`` (one query; unknown numbers are absent)."""
+    rows = db.execute(_NUMBERS_OWNERS, {"e164s": e164s})
+    return {row[-1]: _number_row(tuple(row)) for row in rows}
+
+
+def load_all_numbers(db: Session | Connection, limit: int) -> list[tuple[str, NumberRow]]:
+    """Up to ``limit`` numbers with their owners (the routing table a service holds in memory)."""
+    rows = db.execute(_OWNER.order_by(PhoneNumber.id).limit(limit))
+    return [(row[-1], _number_row(tuple(row))) for row in rows]
+
+
+def _number_row(row: tuple[Any, ...]) -> NumberRow:
+    own_cp, contact_id, owner_manager_id, list_id, contact_cp, personal_manager_id, e164 = row
     return NumberRow(
         e164=e164,
         counterparty_id=own_cp if own_cp is not None else contact_cp,

@@ -6,6 +6,7 @@ Used by ``callrouter demo call`` to place a routed demo call without a PBX, and 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -52,12 +53,19 @@ def request_block(headers: Mapping[str, str]) -> bytes:
 
 @dataclass
 class AgiExchange:
-    """What the Asterisk side saw: the commands sent to it and the channel variables they set."""
+    """What the Asterisk side saw: the commands sent to it and the channel variables they set.
+
+    ``first_command_s``: seconds from the start of :func:`place_request` to the first command (None: none).
+    """
 
     commands: list[str] = field(default_factory=list)
     variables: dict[str, str] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+    first_command_s: float | None = None
 
     def record(self, command: str) -> None:
+        if self.first_command_s is None:
+            self.first_command_s = time.perf_counter() - self.started
         self.commands.append(command)
         args = unquote_args(command)
         if args[:2] == ["SET", "VARIABLE"] and len(args) == 4:
@@ -66,8 +74,8 @@ class AgiExchange:
 
 async def place_request(host: str, port: int, block: bytes, *, timeout_s: float = 5.0) -> AgiExchange:
     """Send ``block`` to a FastAGI server, answer every command ``200 result=1`` until it closes."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
     exchange = AgiExchange()
+    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
     try:
         writer.write(block)
         await writer.drain()

@@ -10,7 +10,9 @@ ends as routed, probe or fault.
 
 A session: read the ``agi_*`` block (header deadline, line and count limits), ask the handler within
 *our* deadline (Asterisk would wait forever), fall back to the default route on timeout or error,
-then ``SET VARIABLE`` each routing variable, reading Asterisk's reply to each one.
+then ``SET VARIABLE`` each routing variable, reading Asterisk's reply to each one. Two histograms: the
+decision (request read to the first command sent, ``callrouter_route_decision_seconds``, what the deadline
+bounds) and the whole exchange (to the last reply, ``callrouter_route_seconds``).
 """
 
 from __future__ import annotations
@@ -178,6 +180,7 @@ class FastAgiServer:
         loop = asyncio.get_running_loop()
         reply_timeout = self.limits.reply_timeout_s
         command = b""
+        self.metrics.route_decision_latency.observe(time.perf_counter() - started)  # the first is sent next
         try:  # one timer for the whole phase, moved before each reply (not a timeout object per line)
             async with asyncio.timeout(None) as phase:
                 for command in commands:

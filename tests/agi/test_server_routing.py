@@ -11,6 +11,7 @@ from fake_asterisk import DEFAULT, StartServer, fake_asterisk
 
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.protocol import AgiRequest
+from pbx_bridge.agi.server import AgiLimits
 from pbx_bridge.agi.variables import VARIABLE_NAMES, route_variables
 from routing.decision import RouteDecision, RouteKind, RouteStep
 
@@ -208,3 +209,27 @@ async def test_default_handler_answers_its_decision(
     assert session.variables["ROUTE_KIND"] == "default"
     assert session.variables["ROUTE_CHAIN"] == "PJSIP/reception~25"
     assert running.count("callrouter_degraded_answers_total", reason="deadline") == 0
+
+
+async def test_decision_and_exchange_are_timed_apart(
+    start_server: StartServer, trace_blocks: dict[str, bytes]
+) -> None:
+    """``callrouter_route_decision_seconds`` ends when the first command is sent; ``callrouter_route_seconds``
+    also holds Asterisk's replies (here each answered 0.1 s late)."""
+
+    async def slow_handler(_request: AgiRequest) -> RouteDecision:
+        await asyncio.sleep(0.05)
+        return DECISIONS[RouteKind.MANAGER]
+
+    running = await start_server(slow_handler, deadline_s=1.0, limits=AgiLimits(reply_timeout_s=2.0))
+    reader, writer = await asyncio.open_connection("127.0.0.1", running.port)
+    writer.write(next(iter(trace_blocks.values())))
+    while await asyncio.wait_for(reader.readline(), 5):
+        await asyncio.sleep(0.1)
+        writer.write(b"200 result=1\n")
+    writer.close()
+    decision = running.count("callrouter_route_decision_seconds_sum")
+    exchange = running.count("callrouter_route_seconds_sum")
+    assert running.count("callrouter_route_decision_seconds_count") == 1
+    assert 0.05 <= decision < 0.5
+    assert exchange - decision >= len(VARIABLE_NAMES) * 0.1

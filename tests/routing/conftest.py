@@ -80,7 +80,10 @@ def flaky(sessions: sessionmaker[Session]) -> Iterator[FlakySessions]:
 
 @pytest.fixture
 async def make_service() -> AsyncIterator[MakeService]:
-    """Build started routing services (optionally on Redis); all are stopped after the test."""
+    """Build started routing services (optionally on Redis); all are stopped after the test.
+
+    They look numbers up (``preload=False`` unless a test asks for the table in memory), so the tests
+    exercise the lookup path and its fallbacks."""
     made: list[RoutingService] = []
     clients = []
 
@@ -93,6 +96,7 @@ async def make_service() -> AsyncIterator[MakeService]:
         redis = build_redis(redis_url, 0.3) if redis_url else None
         if redis is not None:
             clients.append(redis)
+        options.setdefault("preload", False)
         service = RoutingService(sessions, metrics or Metrics(), RoutingOptions(**options), redis)
         await service.start()
         made.append(service)

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
 from crm_core.models import Counterparty, Manager, PhoneNumber
+from routing.database import READER_NAME
 from routing.decision import RouteKind
-from routing.service import READER_NAME
 
 
 @pytest.fixture
