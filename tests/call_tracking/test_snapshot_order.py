@@ -1,0 +1,164 @@
+"""A ``CoreShowChannels`` snapshot is applied at its place in the stream, whatever arrives in the same read.
+
+Every shared trace, over real TCP, through the real client and the persisting sink on SQLite: the reply
+written together with the next K events in one TCP write (every K), and the link cut at every position
+followed by a reconnect whose snapshot also carries the next events. The stored records must equal, column
+by column, those of the same events handed to the sink in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Connection
+from sqlalchemy.orm import Session, sessionmaker
+
+from crm_core.db import make_engine
+from crm_core.metrics import Metrics
+from pbx_bridge.ami.parser import parse_messages
+from pbx_bridge.ami.translate import AmiTranslator
+from tests.ami.standin import AmiStandIn
+from tests.ami.trace import Trace, load_trace
+from tests.call_tracking.tcp_replay import PBX, StoredCalls, replay_in_order, replay_over_tcp
+
+TRACES_DIR = Path(__file__).resolve().parents[1] / "asterisk-traces"
+NAMES = sorted(str(p.relative_to(TRACES_DIR).with_suffix("")) for p in TRACES_DIR.glob("**/*.ami"))
+TRACES = {name: load_trace(TRACES_DIR / f"{name}.ami") for name in NAMES}
+
+
+@pytest.fixture
+def sqlite_connection(sqlite_url: str) -> Iterator[Connection]:
+    """A connection to the migrated SQLite file inside a transaction rolled back after the test."""
+    engine = make_engine(sqlite_url)
+    with engine.connect() as conn:
+        outer = conn.begin()
+        try:
+            yield conn
+        finally:
+            outer.rollback()
+    engine.dispose()
+
+
+@contextmanager
+def isolated(conn: Connection) -> Iterator[sessionmaker[Session]]:
+    """Sessions whose writes are rolled back on exit, so each replay starts from the same database."""
+    nested = conn.begin_nested()
+    try:
+        yield sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    finally:
+        nested.rollback()
+
+
+def _difference(got: StoredCalls, want: StoredCalls) -> str:
+    """The first differing column, readable in a failure message."""
+    if got.active:
+        return f"still active: {got.active}"
+    if set(got.records) != set(want.records):
+        return f"records {sorted(got.records)} != {sorted(want.records)}"
+    for lid, row in want.records.items():
+        for key, value in row.items():
+            if got.records[lid][key] != value:
+                return f"{lid}.{key}: {got.records[lid][key]!r} != {value!r}"
+    return f"missed calls {got.missed} != {want.missed}"
+
+
+async def _reference(trace: Trace, conn: Connection) -> StoredCalls:
+    with isolated(conn) as sessions:
+        want = await replay_in_order(trace, sessions)
+    assert want.records and not want.active
+    return want
+
+
+def windows(trace: Trace) -> list[int]:
+    """0, the whole trace, and every K whose last carried message is a call event for the sink.
+
+    A K whose K-th message yields no call event (filtered by the client or ignored by the translator)
+    hands the sink exactly what K - 1 hands it, so it is the same case and is not replayed again.
+    """
+    translator = AmiTranslator(Metrics())
+    frames = [parse_messages(raw) for raw in trace.messages]
+    sizes = [k for k in range(1, len(frames) + 1) if any(translator.translate(PBX, f) for f in frames[k - 1])]
+    return sorted({0, len(frames), *sizes})
+
+
+def _split(window: int) -> Callable[[AmiStandIn], None]:
+    def setup(standin: AmiStandIn) -> None:
+        standin.split_snapshot = window
+
+    return setup
+
+
+@pytest.mark.parametrize("name", NAMES)
+async def test_snapshot_read_together_with_the_next_k_events_changes_no_record(
+    name: str, sqlite_connection: Connection
+) -> None:
+    trace = TRACES[name]
+    want = await _reference(trace, sqlite_connection)
+    wrong: dict[int, str] = {}
+    for window in windows(trace):
+        with isolated(sqlite_connection) as sessions:
+            got = await replay_over_tcp(trace, sessions, _split(window))
+        if got != want:
+            wrong[window] = _difference(got, want)
+    assert not wrong, _summary("window sizes", wrong, len(windows(trace)))
+
+
+def _summary(what: str, wrong: dict[int, str], tried: int) -> str:
+    first = dict(list(wrong.items())[:3])
+    return f"{len(wrong)} of {tried} {what} differ, e.g. {first}"
+
+
+def _cut_positions(trace: Trace) -> list[int]:
+    """0, the end, and every position right after a message that yields a call event."""
+    return [0, *(k for k in windows(trace) if k)]
+
+
+async def _cut_and_reconnect(trace: Trace, conn: Connection, cut: int, window: int) -> StoredCalls:
+    standins: list[AmiStandIn] = []
+
+    def setup(standin: AmiStandIn) -> None:
+        standin.split_snapshot, standin.cut_at = window, cut
+        standins.append(standin)
+
+    with isolated(conn) as sessions:
+        got = await replay_over_tcp(trace, sessions, setup)
+    assert standins[0].logins == 2 and standins[0].snapshots_sent >= 2, "the link was not cut"
+    return got
+
+
+async def test_link_cut_at_every_event_position_of_a_transfer_changes_no_record(
+    sqlite_connection: Connection,
+) -> None:
+    """sip/s8 (SIP REFER transfer): cut after each event, reconnect; the snapshot carries the next event."""
+    trace = TRACES["sip/s8"]
+    want = await _reference(trace, sqlite_connection)
+    wrong: dict[int, str] = {}
+    for cut in _cut_positions(trace):
+        got = await _cut_and_reconnect(trace, sqlite_connection, cut, window=1)
+        if got != want:
+            wrong[cut] = _difference(got, want)
+    assert not wrong, _summary("cut positions", wrong, len(_cut_positions(trace)))
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_link_cut_anywhere_then_a_split_snapshot_changes_no_record(
+    sqlite_connection: Connection, data: st.DataObject
+) -> None:
+    """Any trace, a cut at any message, a reconnect whose snapshot reply carries the next K messages."""
+    trace = TRACES[data.draw(st.sampled_from(NAMES), label="trace")]
+    cut = data.draw(st.integers(0, len(trace.messages)), label="cut")
+    window = data.draw(st.integers(0, len(trace.messages)), label="window")
+    want = asyncio.run(_reference(trace, sqlite_connection))
+    got = asyncio.run(_cut_and_reconnect(trace, sqlite_connection, cut, window))
+    assert got == want, _difference(got, want)
