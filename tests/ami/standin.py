@@ -10,7 +10,8 @@ Knobs (plain attributes, change them at any time): ``cut_at`` closes the connect
 that message index (once), ``lost_on_cut`` messages are then skipped as if emitted during the outage
 (``stall_on_cut`` also pauses the replay, so the next session's snapshot is taken at the cut),
 ``reject_login``, ``silent`` (a hung link: nothing answered, nothing sent), ``stall()`` / ``resume()`` pause
-the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes.
+the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes, ``unsent`` (message
+indices) are skipped on a live link: they happened (snapshots show their effect) but never reach the client.
 
 ``split_snapshot = K`` makes the ``CoreShowChannels`` reply arrive together with the next ``K`` trace messages
 in **one** TCP write (the client reads them in one ``read``), as when events queue up behind a running list
@@ -66,6 +67,7 @@ class AmiStandIn:
         self.silent = False
         self.message_delay = 0.0
         self.split_snapshot: int | None = None
+        self.unsent: set[int] = set()
         self.snapshots_sent = 0
         self.logins = 0
         self.login_attempts = 0
@@ -245,7 +247,7 @@ class AmiStandIn:
         if self.cut_at is not None and start <= self.cut_at:
             end = min(end, self.cut_at)
         self.position = end
-        return b"".join(self.messages[start:end])
+        return b"".join(self.messages[i] for i in range(start, end) if i not in self.unsent)
 
     async def _replay(self, writer: asyncio.StreamWriter) -> None:
         listed = self._listed.get(writer)
@@ -264,7 +266,8 @@ class AmiStandIn:
                 if self.silent:
                     await asyncio.sleep(0.01)
                     continue
-                writer.write(self.messages[self.position])
+                if self.position not in self.unsent:
+                    writer.write(self.messages[self.position])
                 self.position += 1
                 started = time.perf_counter()
                 await writer.drain()

@@ -9,7 +9,7 @@ undisturbed link must reproduce. :func:`stored_calls` reads call records and mis
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +34,7 @@ _RECORD_REFS = ("call_record_id", "callback_call_record_id")  # compared as the 
 Row = dict[str, Any]
 # No disconnect of our own making on a loaded machine (the stand-in would lose what it wrote meanwhile),
 # no periodic re-check unless asked for, and a quick reconnect after a cut.
-_STEADY: dict[str, Any] = {
+STEADY: dict[str, Any] = {
     "action_timeout": 10.0,
     "ping_interval": 60.0,
     "recheck_interval": 0.0,
@@ -49,12 +49,12 @@ class StoredCalls:
 
     records: dict[str, Row]
     missed: list[Row]
-    active: list[str]  # Linkedids still in ``active_calls``
+    active: dict[str, Row]  # the folded state of each call still in ``active_calls``, by Linkedid
 
 
-def tracked_frames(trace: Trace) -> list[dict[str, str]]:
-    """The trace's events the client hands to the sink (its default event filter), in order."""
-    frames = [f for raw in trace.messages for f in parse_messages(raw)]
+def tracked(messages: Sequence[bytes]) -> list[dict[str, str]]:
+    """The events among raw ``messages`` the client hands to the sink, in order."""
+    frames = [f for raw in messages for f in parse_messages(raw)]
     return [f for f in frames if f.get("Event") in CALL_TRACKING_EVENTS]
 
 
@@ -74,21 +74,28 @@ def stored_calls(sessions: sessionmaker[Session], pbx: str = PBX) -> StoredCalls
         rows = s.scalars(select(CallRecord).where(CallRecord.pbx_system == pbx)).all()
         refs = {r.id: r.linkedid for r in rows}
         missed = s.scalars(select(MissedCall).where(MissedCall.call_record_id.in_(refs))).all()
-        active = s.scalars(select(ActiveCall.linkedid).where(ActiveCall.pbx_system == pbx)).all()
+        active = s.scalars(select(ActiveCall).where(ActiveCall.pbx_system == pbx)).all()
     return StoredCalls(
         records={r.linkedid: _columns(r, refs) for r in sorted(rows, key=lambda r: r.linkedid)},
         missed=sorted((_columns(m, refs) for m in missed), key=lambda m: str(m["call_record_id"])),
-        active=sorted(active),
+        active={a.linkedid: a.state for a in sorted(active, key=lambda a: a.linkedid)},
     )
 
 
-async def replay_in_order(trace: Trace, sessions: sessionmaker[Session]) -> StoredCalls:
+async def replay_in_order(messages: Sequence[bytes], sessions: sessionmaker[Session]) -> StoredCalls:
     """The reference: the login snapshot (nothing live yet), then every tracked event, straight to a sink."""
     sink = CallTrackingSink(sessions, Metrics())
     await sink.reconcile(PBX, [])
-    for frame in tracked_frames(trace):
+    for frame in tracked(messages):
         await sink.handle(PBX, frame)
     return stored_calls(sessions)
+
+
+def calls_recorded(metrics: Metrics) -> float:
+    """How many call records the sink has written (read from its metric, safe while it writes)."""
+    return sum(
+        s.value for m in metrics.calls_recorded.collect() for s in m.samples if s.name.endswith("_total")
+    )
 
 
 async def replay_over_tcp(
@@ -105,12 +112,12 @@ async def replay_over_tcp(
     without ``lost_on_cut``), so the replay is over when the client has handled that many events and
     its queue is empty.
     """
-    expected = len(tracked_frames(trace))
+    expected = len(tracked(trace.messages))
     metrics = Metrics()
     sink = CallTrackingSink(sessions, metrics)
     async with AmiStandIn(trace) as standin:
         setup(standin)
-        client = AmiClient(fast_config(standin.port, **{**_STEADY, **config}), sink, metrics)
+        client = AmiClient(fast_config(standin.port, **{**STEADY, **config}), sink, metrics)
         await client.start()
         try:
             await wait_until(

@@ -9,50 +9,25 @@ by column, those of the same events handed to the sink in order.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Connection
-from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.db import make_engine
 from crm_core.metrics import Metrics
 from pbx_bridge.ami.parser import parse_messages
 from pbx_bridge.ami.translate import AmiTranslator
 from tests.ami.standin import AmiStandIn
-from tests.ami.trace import Trace, load_trace
+from tests.ami.trace import Trace, load_trace, trace_names
+from tests.call_tracking.conftest import isolated
 from tests.call_tracking.tcp_replay import PBX, StoredCalls, replay_in_order, replay_over_tcp
 
 TRACES_DIR = Path(__file__).resolve().parents[1] / "asterisk-traces"
-NAMES = sorted(str(p.relative_to(TRACES_DIR).with_suffix("")) for p in TRACES_DIR.glob("**/*.ami"))
+NAMES = trace_names(TRACES_DIR)
 TRACES = {name: load_trace(TRACES_DIR / f"{name}.ami") for name in NAMES}
-
-
-@pytest.fixture
-def sqlite_connection(sqlite_url: str) -> Iterator[Connection]:
-    """A connection to the migrated SQLite file inside a transaction rolled back after the test."""
-    engine = make_engine(sqlite_url)
-    with engine.connect() as conn:
-        outer = conn.begin()
-        try:
-            yield conn
-        finally:
-            outer.rollback()
-    engine.dispose()
-
-
-@contextmanager
-def isolated(conn: Connection) -> Iterator[sessionmaker[Session]]:
-    """Sessions whose writes are rolled back on exit, so each replay starts from the same database."""
-    nested = conn.begin_nested()
-    try:
-        yield sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    finally:
-        nested.rollback()
 
 
 def _difference(got: StoredCalls, want: StoredCalls) -> str:
@@ -70,7 +45,7 @@ def _difference(got: StoredCalls, want: StoredCalls) -> str:
 
 async def _reference(trace: Trace, conn: Connection) -> StoredCalls:
     with isolated(conn) as sessions:
-        want = await replay_in_order(trace, sessions)
+        want = await replay_in_order(trace.messages, sessions)
     assert want.records and not want.active
     return want
 
