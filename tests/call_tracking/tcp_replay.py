@@ -9,11 +9,12 @@ undisturbed link must reproduce. :func:`stored_calls` reads call records and mis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import Connection, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.metrics import Metrics
@@ -50,6 +51,16 @@ class StoredCalls:
     records: dict[str, Row]
     missed: list[Row]
     active: dict[str, Row]  # the folded state of each call still in ``active_calls``, by Linkedid
+
+
+@contextmanager
+def isolated(conn: Connection) -> Iterator[sessionmaker[Session]]:
+    """Sessions on ``conn`` whose writes are rolled back on exit: each replay starts from the same data."""
+    nested = conn.begin_nested()
+    try:
+        yield sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    finally:
+        nested.rollback()
 
 
 def tracked(messages: Sequence[bytes]) -> list[dict[str, str]]:

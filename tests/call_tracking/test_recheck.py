@@ -16,11 +16,11 @@ from pbx_bridge.ami.parser import parse_messages
 from tests.ami.helpers import fast_config, wait_until
 from tests.ami.standin import AmiStandIn
 from tests.ami.trace import load_trace
-from tests.call_tracking.conftest import isolated
 from tests.call_tracking.tcp_replay import (
     STEADY,
     StoredCalls,
     calls_recorded,
+    isolated,
     replay_in_order,
     stored_calls,
 )
