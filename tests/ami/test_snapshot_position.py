@@ -87,7 +87,7 @@ async def test_live_channels_are_rechecked_periodically_while_the_link_stays_up(
 ) -> None:
     pbx = await ami_standin(answered_trace)
     sink = RecordingSink()
-    async with _client(pbx.port, sink, recheck_interval=0.05) as client:
+    async with _client(pbx.port, sink, recheck_interval=0.05, ping_interval=60) as client:
         await wait_until(lambda: len(sink.snapshots) >= 4)
         assert client.state.connects == 1 and pbx.logins == 1
         assert client.state.rechecks >= 3
@@ -97,7 +97,7 @@ async def test_live_channels_are_rechecked_periodically_while_the_link_stays_up(
 async def test_no_recheck_when_it_is_switched_off(ami_standin: StandInFactory, answered_trace: Trace) -> None:
     pbx = await ami_standin(answered_trace)
     sink = RecordingSink()
-    async with _client(pbx.port, sink, recheck_interval=0) as client:
+    async with _client(pbx.port, sink, recheck_interval=0, ping_interval=60) as client:
         await wait_until(lambda: pbx.replay_done.is_set() and client.queue_depth == 0)
         await asyncio.sleep(0.3)
         assert client.state.rechecks == 0
