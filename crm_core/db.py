@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.repositories.text_match import register_sqlite_functions
+
 
 def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
     # pysqlite's own transaction handling never emits BEGIN before a SAVEPOINT, which breaks nested
@@ -32,6 +34,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "connect", register_sqlite_functions)
         event.listen(engine, "begin", _begin_sqlite_transaction)
     return engine
 

@@ -75,11 +75,12 @@ def _unknown(number: NormalizedNumber, config: RoutingConfig, open_now: bool) ->
         who = f"{number.e164} is not in the CRM"
     route = config.default_route if open_now else (config.after_hours_route or config.default_route)
     when = "reception" if open_now else "after-hours route"
+    registrable = number.e164 is not None  # a withheld or garbled caller id leaves nothing to register
     return RouteDecision(
         RouteKind.UNKNOWN,
         (route,),
-        reason=f"{who}: {when}, flagged for registration",
-        register_number=True,
+        reason=f"{who}: {when}" + (", flagged for registration" if registrable else ""),
+        register_number=registrable,
         after_hours=not open_now,
     )
 
@@ -170,7 +171,7 @@ def resolve(
     a manager's own number, which always goes where the configuration says.
     """
     open_now = is_business_time(local, config.business_hours, config.holidays)
-    if entry is None or not number.is_valid:
+    if entry is None or number.e164 is None:
         return _unknown(number, config, open_now)
     list_id = entry["number_list_id"]
     if list_id is not None:

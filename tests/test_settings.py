@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from callrouter.ami_links import link_configs
 from callrouter.settings import DEVELOPMENT_API_KEY, Settings, split_bind
+from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 
 @pytest.fixture(autouse=True)
@@ -84,3 +85,14 @@ def test_every_ami_link_rechecks_at_the_configured_interval(monkeypatch: pytest.
     assert [(c.pbx, c.recheck_interval) for c in tuned] == [("main", 15.0), ("branch", 15.0)]
     with pytest.raises(ValidationError, match="ami_recheck_s"):
         Settings(env="development", ami_recheck_s=-1)
+
+
+@pytest.mark.parametrize("route", UNSAFE_DIAL_STRINGS)
+def test_a_default_route_fastagi_could_not_send_is_refused(
+    route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLROUTER_DEFAULT_ROUTE", route)
+    with pytest.raises(ValidationError, match="default_route"):
+        Settings(env="development")
+    monkeypatch.setenv("CALLROUTER_DEFAULT_ROUTE", "PJSIP/100&PJSIP/101")
+    assert Settings(env="development").default_route == "PJSIP/100&PJSIP/101"

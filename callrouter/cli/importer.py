@@ -2,18 +2,21 @@
 
 The whole import is one transaction committed at the end (rolled back for ``--dry-run``): a crash or a
 database error leaves nothing behind. Rejected rows are listed by line; the exit code is 1 when any row was
-rejected and 2 when the file could not be read or the import was aborted.
+rejected and 2 when the file could not be read or the import was aborted. ``--errors-csv`` is opened before
+the import starts and written before the commit, so an unwritable path costs nothing but a one-line error.
 """
 
 from __future__ import annotations
 
 import enum
+from contextlib import ExitStack
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -22,6 +25,7 @@ from callrouter.settings import Settings
 from callrouter.wiring import build_container
 from crm_core.importing import (
     COUNTERPARTY_COLUMNS,
+    COUNTERPARTY_REPEATABLE,
     COUNTERPARTY_REQUIRED,
     MANAGER_COLUMNS,
     MANAGER_REQUIRED,
@@ -54,39 +58,62 @@ def import_csv(
 ) -> None:
     """Import counterparties (default) or managers from a CSV file (format: docs/import.md)."""
     err = Console(stderr=True, soft_wrap=True)
-    aliases, required = (
-        (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED)
+    aliases, required, repeatable = (
+        (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED, COUNTERPARTY_REPEATABLE)
         if kind is Kind.COUNTERPARTIES
-        else (MANAGER_COLUMNS, MANAGER_REQUIRED)
+        else (MANAGER_COLUMNS, MANAGER_REQUIRED, frozenset[str]())
     )
     try:
-        source = read_csv(file.read_bytes(), aliases, required=required, encoding=encoding)
+        source = read_csv(
+            file.read_bytes(), aliases, required=required, repeatable=repeatable, encoding=encoding
+        )
     except CsvFormatError as exc:
         err.print(f"[red]cannot read {file}[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from exc
     if source.ignored_headers:
         err.print(f"ignored columns: {', '.join(source.ignored_headers)}", highlight=False)
-    settings = Settings()
-    container = build_container(settings)
-    try:
-        report = _run(container.sessions(), kind, source, settings.default_region, dry_run, err)
-    except SQLAlchemyError as exc:
-        err.print(f"[red]import aborted, nothing written[/red]: {exc}", highlight=False)
-        raise typer.Exit(2) from exc
-    finally:
-        container.close()
+    with ExitStack() as stack:
+        errors_out = None if errors_csv is None else stack.enter_context(_open_errors_csv(errors_csv, err))
+        report = _import(kind, source, dry_run, errors_out, err)
     _print_report(report, dry_run, err)
-    if errors_csv is not None:
-        with errors_csv.open("w", encoding="utf-8", newline="") as out:
-            report.write_errors_csv(out)
     if report.rejected:
         raise typer.Exit(1)
 
 
-def _run(
-    session: Session, kind: Kind, source: CsvSource, region: str, dry_run: bool, err: Console
+def _open_errors_csv(path: Path, err: Console) -> TextIO:
+    """The ``--errors-csv`` file, opened before anything is imported; exit 2 with one line if it cannot be."""
+    try:
+        return path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        reason = escape(str(exc.strerror or exc))
+        err.print(f"[red]cannot write --errors-csv {escape(str(path))}[/red]: {reason}", highlight=False)
+        raise typer.Exit(2) from exc
+
+
+def _import(
+    kind: Kind, source: CsvSource, dry_run: bool, errors_out: TextIO | None, err: Console
 ) -> ImportReport:
-    """Import inside one transaction with a progress bar; commit unless ``dry_run``."""
+    settings = Settings()
+    container = build_container(settings)
+    try:
+        return _run(container.sessions(), kind, source, settings.default_region, dry_run, errors_out, err)
+    except (SQLAlchemyError, OSError) as exc:
+        err.print(f"[red]import aborted, nothing written[/red]: {exc}", highlight=False)
+        raise typer.Exit(2) from exc
+    finally:
+        container.close()
+
+
+def _run(
+    session: Session,
+    kind: Kind,
+    source: CsvSource,
+    region: str,
+    dry_run: bool,
+    errors_out: TextIO | None,
+    err: Console,
+) -> ImportReport:
+    """Import in one transaction (progress bar); write ``errors_out``, then commit unless ``dry_run``."""
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
         session,
@@ -98,6 +125,9 @@ def _run(
             report = import_counterparties(session, source, region=region, on_progress=advance)
         else:
             report = import_managers(session, source, region=region, on_progress=advance)
+        if errors_out is not None:
+            report.write_errors_csv(errors_out)
+            errors_out.flush()
         if dry_run:
             session.rollback()
         else:
@@ -106,10 +136,10 @@ def _run(
 
 
 def _print_report(report: ImportReport, dry_run: bool, err: Console) -> None:
-    errors = sorted(report.errors, key=lambda e: e.line)
-    for error in errors[:SHOWN_ERRORS]:
-        err.print(str(error), highlight=False, markup=False)
-    if len(errors) > SHOWN_ERRORS:
-        err.print(f"... and {len(errors) - SHOWN_ERRORS} more (see --errors-csv)", highlight=False)
+    problems = report.problems()
+    for problem in problems[:SHOWN_ERRORS]:
+        err.print(str(problem), highlight=False, markup=False)
+    if len(problems) > SHOWN_ERRORS:
+        err.print(f"... and {len(problems) - SHOWN_ERRORS} more (see --errors-csv)", highlight=False)
     prefix = "dry run, nothing written: " if dry_run else ""
     typer.echo(prefix + report.summary())

@@ -6,6 +6,7 @@ import once (or rolls it back for a dry run), so a failure leaves no row behind.
 
 from crm_core.importing.columns import (
     COUNTERPARTY_COLUMNS,
+    COUNTERPARTY_REPEATABLE,
     COUNTERPARTY_REQUIRED,
     MANAGER_COLUMNS,
     MANAGER_REQUIRED,
@@ -13,10 +14,11 @@ from crm_core.importing.columns import (
 from crm_core.importing.counterparties import import_counterparties
 from crm_core.importing.csv_source import CsvFormatError, CsvSource, read_csv
 from crm_core.importing.managers import import_managers
-from crm_core.importing.report import ErrorCode, ImportReport, RowError
+from crm_core.importing.report import ErrorCode, ImportReport, RowError, WarningCode
 
 __all__ = [
     "COUNTERPARTY_COLUMNS",
+    "COUNTERPARTY_REPEATABLE",
     "COUNTERPARTY_REQUIRED",
     "MANAGER_COLUMNS",
     "MANAGER_REQUIRED",
@@ -25,6 +27,7 @@ __all__ = [
     "ErrorCode",
     "ImportReport",
     "RowError",
+    "WarningCode",
     "import_counterparties",
     "import_managers",
     "read_csv",

@@ -2,7 +2,7 @@
 
 Header aliases are compared after :func:`~crm_core.importing.csv_source.header_key` (case, spaces,
 ``_``/``-``/``.`` and ``ё`` do not matter), so ``Phone_Numbers``, ``phone numbers`` and ``Телефоны`` all
-name the ``phones`` column.
+name the ``phones`` column; several phone columns (``Телефон``, ``Телефон 2``, ``Мобильный``) all count.
 """
 
 from __future__ import annotations
@@ -29,10 +29,29 @@ COUNTERPARTY_COLUMNS = _aliases(
             "phone number",
             "phone numbers",
             "telephone",
+            "mobile",
+            "mobile phone",
+            "cell",
+            "cell phone",
+            "work phone",
+            "office phone",
+            "home phone",
+            "other phone",
+            "fax",
             "телефон",
             "телефоны",
             "тел",
             "номер телефона",
+            "мобильный",
+            "мобильный телефон",
+            "сотовый",
+            "сотовый телефон",
+            "рабочий телефон",
+            "домашний телефон",
+            "контактный телефон",
+            "дополнительный телефон",
+            "доп телефон",
+            "факс",
         ),
         "region": ("регион", "область"),
         "manager": ("manager login", "менеджер", "логин менеджера", "ответственный", "основной менеджер"),
@@ -41,6 +60,8 @@ COUNTERPARTY_COLUMNS = _aliases(
     }
 )
 COUNTERPARTY_REQUIRED = frozenset({"name"})
+COUNTERPARTY_REPEATABLE = frozenset({"phones"})
+"""Every phone column counts (``Телефон``, ``Телефон 2``, ``Мобильный``...), each may hold several numbers."""
 
 MANAGER_COLUMNS = _aliases(
     {

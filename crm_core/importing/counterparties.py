@@ -1,8 +1,9 @@
 """Import counterparties and their phone numbers in batches of bulk statements.
 
 Per batch: parse the rows, load what the database holds for their keys and numbers (:mod:`lookup`), decide
-each row in memory (create, update, unchanged or reject), then write with three executemany statements
-(new rows get ids reserved up front, so no per-row RETURNING round trip).
+each row in memory (create, update, unchanged or reject), then write with a few executemany statements
+(new rows get ids reserved up front, so no per-row RETURNING round trip). A number's written extension
+(``доб. 12``) is stored beside it, and replaces the stored one when the file gives another.
 A rejected row writes nothing, so no row is ever half-written; the caller commits once or rolls back.
 """
 
@@ -77,19 +78,22 @@ class _FileClaims:
 class _Writes:
     """The statements one batch will execute: plain executemany, no RETURNING, no per-row round trip."""
 
-    inserts: list[tuple[dict[str, Any], tuple[str, ...]]] = field(default_factory=list)
+    inserts: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     numbers: list[dict[str, Any]] = field(default_factory=list)
+    extensions: list[dict[str, Any]] = field(default_factory=list)
 
     def flush(self, session: Session) -> None:
         if self.inserts:
             ids = _reserve_ids(session, len(self.inserts))
             for cp_id, (values, numbers) in zip(ids, self.inserts, strict=True):
                 values["id"] = cp_id
-                self.numbers += [{"e164": n, "counterparty_id": cp_id} for n in numbers]
+                self.numbers += [number | {"counterparty_id": cp_id} for number in numbers]
             session.execute(insert(_COUNTERPARTIES), [values for values, _ in self.inserts])
         if self.updates:
             session.execute(update(Counterparty), self.updates)
+        if self.extensions:
+            session.execute(update(PhoneNumber), self.extensions)
         if self.numbers:
             session.execute(insert(_NUMBERS), self.numbers)
 
@@ -159,7 +163,7 @@ def _import_batch(
             report.reject(problems)
             continue
         claims.claim(row, target)
-        report.count(_plan(row, target, state, managers, writes))
+        report.count(_plan(row, target, state, managers, writes), row.warnings)
     writes.flush(session)
 
 
@@ -215,12 +219,20 @@ def _plan(
     writes: _Writes,
 ) -> Outcome:
     manager_id = managers[row.manager_login] if row.manager_login else None
-    new_numbers = tuple(n for n in row.phones if n not in state.numbers)
+    new_numbers = [
+        {"e164": n, "extension": row.extensions.get(n)} for n in row.phones if n not in state.numbers
+    ]
     if target is None:
         values = {f: getattr(row, f) for f in _UPDATABLE} | {"manager_id": manager_id}
         values["status"] = row.status or ClientStatus.POTENTIAL
         writes.inserts.append((values, new_numbers))
         return Outcome.CREATED
+    new_extensions = [
+        {"id": owner.phone_id, "extension": extension}
+        for number, extension in row.extensions.items()
+        if (owner := state.numbers.get(number)) is not None and owner.extension != extension
+    ]
+    writes.extensions += new_extensions
     changes = {
         f: getattr(row, f)
         for f in _UPDATABLE
@@ -230,8 +242,8 @@ def _plan(
         changes["manager_id"] = manager_id
     if changes:
         writes.updates.append({"id": target.id, "updated_at": utcnow(), **changes})
-    writes.numbers += [{"e164": n, "counterparty_id": target.id} for n in new_numbers]
-    return Outcome.UPDATED if changes or new_numbers else Outcome.UNCHANGED
+    writes.numbers += [number | {"counterparty_id": target.id} for number in new_numbers]
+    return Outcome.UPDATED if changes or new_numbers or new_extensions else Outcome.UNCHANGED
 
 
 def _chunks(records: Sequence[Record], size: int) -> Iterator[Sequence[Record]]:

@@ -91,9 +91,15 @@ def read_csv(
     aliases: Mapping[str, str],
     *,
     required: frozenset[str] = frozenset(),
+    repeatable: frozenset[str] = frozenset(),
     encoding: str | None = None,
 ) -> CsvSource:
-    """Parse ``data``; ``aliases`` maps :func:`header_key` forms to canonical column names."""
+    """Parse ``data``; ``aliases`` maps :func:`header_key` forms to canonical column names.
+
+    A ``repeatable`` column may appear several times, also numbered (``Телефон``, ``Телефон 2``,
+    ``Мобильный``): its non-empty cells are joined with line breaks into one cell, in header order.
+    Any other column counts once; a repeat is listed among the ignored headers.
+    """
     text = decode(data, encoding)
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
@@ -101,23 +107,36 @@ def read_csv(
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(first_line))
     try:
         header = next(reader)
-        return _records(reader, header, aliases, required)
+        return _records(reader, header, aliases, required, repeatable)
     except csv.Error as exc:
         raise CsvFormatError(f"line {reader.line_num}: unreadable CSV ({exc})") from exc
 
 
+def _canonical(name: str, aliases: Mapping[str, str], repeatable: frozenset[str]) -> str | None:
+    """The column a header names; a numbered header (``Телефон 2``) names a repeatable column."""
+    key = header_key(name)
+    if key in aliases:
+        return aliases[key]
+    numbered = aliases.get(re.sub(r"\s*\d+$", "", key))
+    return numbered if numbered in repeatable else None
+
+
 def _records(
-    reader: Reader, header: list[str], aliases: Mapping[str, str], required: frozenset[str]
+    reader: Reader,
+    header: list[str],
+    aliases: Mapping[str, str],
+    required: frozenset[str],
+    repeatable: frozenset[str],
 ) -> CsvSource:
-    positions: dict[str, int] = {}
+    positions: dict[str, list[int]] = {}
     ignored: list[str] = []
     for index, name in enumerate(header):
-        canonical = aliases.get(header_key(name))
-        if canonical is None or canonical in positions:
+        canonical = _canonical(name, aliases, repeatable)
+        if canonical is None or (canonical in positions and canonical not in repeatable):
             if name.strip():
                 ignored.append(name.strip())
             continue
-        positions[canonical] = index
+        positions.setdefault(canonical, []).append(index)
     missing = sorted(required - positions.keys())
     if missing:
         raise CsvFormatError(f"line 1: missing required column(s): {', '.join(missing)}")
@@ -125,7 +144,10 @@ def _records(
     start = reader.line_num + 1
     for row in reader:
         if any(cell.strip() for cell in row):
-            cells = {col: row[i] for col, i in positions.items() if i < len(row)}
+            cells = {
+                col: "\n".join(row[i] for i in indexes if i < len(row) and row[i].strip())
+                for col, indexes in positions.items()
+            }
             records.append(Record(start, cells))
         start = reader.line_num + 1
     return CsvSource(records, frozenset(positions), tuple(ignored))

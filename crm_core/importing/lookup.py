@@ -29,10 +29,12 @@ class StoredCounterparty:
 
 @dataclass(frozen=True, slots=True)
 class NumberOwner:
-    """Who holds a stored number: a counterparty (its id) or another kind of owner."""
+    """Who holds a stored number: a counterparty (its id) or another kind of owner; its row and extension."""
 
+    phone_id: int
     counterparty_id: int | None
-    other: str | None = None
+    other: str | None
+    extension: str | None
 
 
 @dataclass
@@ -70,17 +72,18 @@ def load_state(
     numbers = list(set(numbers))
     owners: dict[str, NumberOwner] = {}
     if numbers:
-        for e164, cp_id, contact_id, manager_id, _list_id in session.execute(
+        for phone_id, e164, extension, cp_id, contact_id, manager_id in session.execute(
             select(
+                PhoneNumber.id,
                 PhoneNumber.e164,
+                PhoneNumber.extension,
                 PhoneNumber.counterparty_id,
                 PhoneNumber.contact_person_id,
                 PhoneNumber.manager_id,
-                PhoneNumber.number_list_id,
             ).where(PhoneNumber.e164.in_(numbers))
         ):
             other = "contact person" if contact_id else "manager" if manager_id else "number list"
-            owners[e164] = NumberOwner(cp_id, None if cp_id else other)
+            owners[e164] = NumberOwner(phone_id, cp_id, None if cp_id else other, extension)
     conditions = []
     if ext := list(set(external_ids)):
         conditions.append(Counterparty.external_id.in_(ext))

@@ -4,17 +4,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from crm_core.importing.columns import ROLE_VALUES, STATUS_VALUES
 from crm_core.importing.csv_source import Record, header_key
-from crm_core.importing.report import ErrorCode, RowError
+from crm_core.importing.report import ErrorCode, RowError, WarningCode
 from crm_core.models.enums import ClientStatus, ManagerRole
-from crm_core.phone_numbers import normalize_number
+from crm_core.phone_numbers import EXTENSION_MARK, NumberStatus, normalize_number
 
-_NUMBER_SEPARATORS = re.compile(r"[,;\n]")
+# ``,`` ``;`` or a line break separate numbers, except before an extension (``8 843 123-45-67, доб. 12``)
+_NUMBER_SEPARATORS = re.compile(rf"[,;\n](?!\s*\(?\s*{EXTENSION_MARK})", re.IGNORECASE)
 _E = TypeVar("_E")
+
+
+@dataclass(frozen=True, slots=True)
+class Numbers:
+    """The E.164 numbers of a cell in order and the extensions written after some of them."""
+
+    e164s: tuple[str, ...]
+    extensions: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +39,9 @@ class CounterpartyRow:
     manager_login: str | None
     status: ClientStatus | None
     notes: str | None
+    extensions: dict[str, str] = field(default_factory=dict)
+    """The extension written after a number, by its E.164 form (numbers without one are absent)."""
+    warnings: tuple[RowError, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +57,7 @@ class ManagerRow:
     email: str | None
     role: ManagerRole | None
     controller_login: str | None
+    warnings: tuple[RowError, ...] = ()
 
 
 class _Checker:
@@ -53,9 +66,13 @@ class _Checker:
     def __init__(self, record: Record) -> None:
         self.record = record
         self.problems: list[RowError] = []
+        self.warnings: list[RowError] = []
 
     def fail(self, code: ErrorCode, reason: str) -> None:
         self.problems.append(RowError(self.record.line, code, reason))
+
+    def warn(self, code: WarningCode, reason: str) -> None:
+        self.warnings.append(RowError(self.record.line, code, reason))
 
     def text(self, column: str, max_len: int, *, required: bool = False) -> str | None:
         value = " ".join(self.record.get(column).split())
@@ -77,32 +94,46 @@ class _Checker:
             self.fail(ErrorCode.BAD_VALUE, f"unknown {column} {raw!r}")
         return found
 
-    def numbers(self, column: str, region: str) -> tuple[str, ...]:
+    def numbers(self, column: str, region: str) -> Numbers:
+        """Every number of the cell; a possible but unallocated one is kept with a warning."""
         found: dict[str, None] = {}
-        for part in _NUMBER_SEPARATORS.split(self.record.get(column)):
-            if not part.strip():
-                continue
-            normalized = normalize_number(part.strip(), region)
+        extensions: dict[str, str] = {}
+        for part in filter(None, (p.strip() for p in _NUMBER_SEPARATORS.split(self.record.get(column)))):
+            normalized = normalize_number(part, region)
             if normalized.e164 is None:
-                self.fail(ErrorCode.BAD_NUMBER, f"bad number {part.strip()!r}")
-            else:
-                found[normalized.e164] = None
-        return tuple(found)
+                self.fail(ErrorCode.BAD_NUMBER, f"bad number {part!r}")
+                continue
+            if normalized.status is NumberStatus.POSSIBLE and normalized.e164 not in found:
+                self.warn(
+                    WarningCode.POSSIBLE_NUMBER,
+                    f"number {normalized.e164} ({part!r}) is in no known allocated range; "
+                    "imported all the same",
+                )
+            found[normalized.e164] = None
+            if normalized.extension is not None:
+                extensions.setdefault(normalized.e164, normalized.extension)
+        return Numbers(tuple(found), extensions)
 
 
 def parse_counterparty(record: Record, region: str) -> CounterpartyRow | list[RowError]:
-    """Validate a counterparty record; numbers become E.164 (duplicates within the cell collapse)."""
+    """Validate a counterparty record; numbers become E.164 (duplicates within the cell collapse).
+
+    Several phone columns arrive as one cell (see :func:`~crm_core.importing.csv_source.read_csv`).
+    """
     check = _Checker(record)
+    numbers = check.numbers("phones", region)
     row = CounterpartyRow(
         line=record.line,
         name=check.text("name", 300, required=True) or "",
         external_id=check.text("external_id", 64),
         tax_id=_compact(check.text("tax_id", 32)),
-        phones=check.numbers("phones", region),
+        phones=numbers.e164s,
         region=check.text("region", 100),
         manager_login=check.text("manager", 64),
         status=check.choice("status", STATUS_VALUES),
         notes=record.get("notes") or None,
+        extensions=numbers.extensions,
+        warnings=tuple(check.warnings),
     )
     if not (row.external_id or row.tax_id or row.phones or check.problems):
         check.fail(
@@ -114,9 +145,12 @@ def parse_counterparty(record: Record, region: str) -> CounterpartyRow | list[Ro
 def parse_manager(record: Record, region: str) -> ManagerRow | list[RowError]:
     """Validate a manager record; the mobile number becomes E.164."""
     check = _Checker(record)
-    mobiles = check.numbers("mobile", region)
+    numbers = check.numbers("mobile", region)
+    mobiles = numbers.e164s
     if len(mobiles) > 1:
         check.fail(ErrorCode.BAD_VALUE, "more than one mobile number")
+    if numbers.extensions:
+        check.fail(ErrorCode.BAD_NUMBER, "a mobile number has no extension")
     email = check.text("email", 254)
     if email and "@" not in email:
         check.fail(ErrorCode.BAD_VALUE, f"bad email {email!r}")
@@ -130,6 +164,7 @@ def parse_manager(record: Record, region: str) -> ManagerRow | list[RowError]:
         email=email,
         role=check.choice("role", ROLE_VALUES),
         controller_login=check.text("controller", 64),
+        warnings=tuple(check.warnings),
     )
     return check.problems or row
 

@@ -1,4 +1,4 @@
-"""Phone numbers (E.164, unique) and the typed special lists a number can belong to."""
+"""Phone numbers (E.164, unique, maybe with an extension) and the typed lists a number can belong to."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
 from crm_core.models.enums import ListKind, ListTreatment, str_enum
+from crm_core.phone_numbers import MAX_EXTENSION_LENGTH
 
 OWNER_COLUMNS = ("counterparty_id", "contact_person_id", "manager_id", "number_list_id")
 _EXACTLY_ONE_OWNER = " + ".join(f"(CASE WHEN {c} IS NULL THEN 0 ELSE 1 END)" for c in OWNER_COLUMNS) + " = 1"
@@ -33,12 +34,16 @@ class NumberList(Base):
 
 
 class PhoneNumber(Base):
-    """One E.164 number, owned by exactly one counterparty, contact, manager or list."""
+    """One E.164 number, owned by exactly one counterparty, contact, manager or list.
+
+    ``extension`` is dialled after the number answers (``доб. 12``); callers are looked up by E.164 only.
+    """
 
     __tablename__ = "phone_numbers"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     e164: Mapped[str] = mapped_column(String(20), unique=True)
+    extension: Mapped[str | None] = mapped_column(String(MAX_EXTENSION_LENGTH))
     label: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(String(500))
     counterparty_id: Mapped[int | None] = mapped_column(

@@ -6,24 +6,21 @@ from sqlalchemy import ColumnElement, false, or_, select
 
 from crm_core.models import ContactPerson, Counterparty, PhoneNumber
 from crm_core.phone_numbers import normalize_number
-
-
-def _like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
+from crm_core.repositories.text_match import contains_text
 
 
 def counterparty_matches(query: str, region: str) -> ColumnElement[bool]:
-    """A WHERE clause: the name contains ``query``, the tax id equals it, or it is one of their numbers.
+    """A WHERE clause: the name contains ``query`` in any case, the tax id equals it, or it is their number.
 
     The number may be written any way (``8 (843) 123-45-67``, ``+7 843 1234567``...): it is normalized
-    to E.164 and looked up among the counterparty's and its contacts' numbers.
+    to E.164 and looked up among the counterparty's and its contacts' numbers. A ``query`` with a NUL byte
+    matches nothing (no stored text can hold one) instead of reaching the database.
     """
     text = query.strip()
-    if not text:
+    if not text or "\x00" in text:
         return false()
     clauses: list[ColumnElement[bool]] = [
-        Counterparty.name.ilike(_like_pattern(text), escape="\\"),
+        contains_text(Counterparty.name, text),
         Counterparty.tax_id == text,
     ]
     e164 = normalize_number(text, region).e164

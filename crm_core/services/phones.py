@@ -59,13 +59,18 @@ def assign(
     reassign: bool = False,
     label: str | None = None,
     note: str | None = None,
+    extension: str | None = None,
 ) -> PhoneNumber:
-    """Add the number to ``owner``, or move it there from another owner when ``reassign`` is true."""
+    """Add the number to ``owner``, or move it there from another owner when ``reassign`` is true.
+
+    ``extension`` defaults to the one written after the number (``8 843 123-45-67 доб. 12``).
+    """
     e164 = to_e164(raw, region)
+    extension = extension or normalize_number(raw, region).extension
     _check_owner(session, viewer, owner)
     phone = session.scalars(select(PhoneNumber).where(PhoneNumber.e164 == e164)).first()
     if phone is None:
-        phone = PhoneNumber(e164=e164, label=label, note=note, **owner)
+        phone = PhoneNumber(e164=e164, extension=extension, label=label, note=note, **owner)
         session.add(phone)
         session.flush()
         audit.record(session, viewer.manager_id, "add", "phone-number", phone.id, None, audit.snapshot(phone))
@@ -83,6 +88,8 @@ def assign(
         ensure_may_change(viewer, phone)
         for name in OWNER_COLUMNS:
             setattr(phone, name, owner.get(name))
+    if extension is not None:
+        phone.extension = extension
     if label is not None:
         phone.label = label
     if note is not None:

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from crm_core.importing import ErrorCode, ImportReport, import_counterparties
+from crm_core.importing import ErrorCode, ImportReport, WarningCode, import_counterparties
 from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.enums import ClientStatus
 from crm_core.models.people import Manager
@@ -169,3 +169,35 @@ def test_number_owned_by_a_contact_person_is_refused(session: Session) -> None:
     session.add(PhoneNumber(e164="+79005556677", contact_person_id=contact.id))
     report = run(session, "A1,Ромашка,,+7 900 555 66 77,,")
     assert errors(report) == [(2, ErrorCode.NUMBER_TAKEN, "number +79005556677 belongs to a contact person")]
+
+
+def extensions_of(session: Session, name: str) -> dict[str, str | None]:
+    query = (
+        select(PhoneNumber.e164, PhoneNumber.extension).join(Counterparty).where(Counterparty.name == name)
+    )
+    return {e164: extension for e164, extension in session.execute(query)}
+
+
+def test_extensions_are_stored_updated_and_never_erased(session: Session) -> None:
+    first = run(session, 'A1,Ромашка,,"8 (843) 123-45-67 доб. 12; +7 843 1234568",,')
+    assert (first.created, first.errors, first.warnings) == (1, [], [])
+    assert extensions_of(session, "Ромашка") == {"+78431234567": "12", "+78431234568": None}
+    again = run(session, 'A1,Ромашка,,"8 (843) 123-45-67 доб. 12; +7 843 1234568",,')
+    assert (again.updated, again.unchanged) == (0, 1)
+    changed = run(session, 'A1,Ромашка,,"8 (843) 123-45-67 вн. 15; +7 843 1234568 ext 3",,')
+    assert (changed.updated, changed.unchanged) == (1, 0)
+    assert extensions_of(session, "Ромашка") == {"+78431234567": "15", "+78431234568": "3"}
+    without = run(session, "A1,Ромашка,,+7 843 1234567,,")
+    assert (without.updated, without.unchanged) == (0, 1)
+    assert extensions_of(session, "Ромашка") == {"+78431234567": "15", "+78431234568": "3"}
+
+
+def test_a_possible_number_is_imported_with_a_warning_and_an_impossible_one_rejected(
+    session: Session,
+) -> None:
+    report = run(session, "A1,Ромашка,,8 (930) 000-30-11,,", "A2,Лютик,,+7 999 1234567890,,")
+    assert (report.created, report.rejected) == (1, 1)
+    assert [(w.line, w.code) for w in report.warnings] == [(2, WarningCode.POSSIBLE_NUMBER)]
+    assert errors(report) == [(3, ErrorCode.BAD_NUMBER, "bad number '+7 999 1234567890'")]
+    assert numbers_of(session, "Ромашка") == ["+79300003011"]
+    assert report.summary() == "1 created, 0 updated, 0 unchanged, 1 rejected, 1 warning"

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from crm_core.importing import COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED, CsvFormatError, read_csv
+from crm_core.importing import (
+    COUNTERPARTY_COLUMNS,
+    COUNTERPARTY_REPEATABLE,
+    COUNTERPARTY_REQUIRED,
+    CsvFormatError,
+    read_csv,
+)
 
 
 def read(data: bytes, encoding: str | None = None) -> list[tuple[int, dict[str, str]]]:
@@ -74,3 +80,25 @@ def test_empty_file() -> None:
 def test_line_numbers_count_physical_lines_and_skip_blank_rows() -> None:
     data = b'name,notes\nA,"two\nlines"\n\n,\nB,x\n'
     assert [line for line, _ in read(data)] == [2, 6]
+
+
+def test_every_phone_column_counts_numbered_or_russian_or_english() -> None:
+    header = "Наименование;Телефон;Телефон 2;Мобильный;Рабочий телефон;phone;Phone_3;Тел.4;Сотовый"
+    data = f"{header}\nРомашка;+78431234561;;+79001234562;+78431234563 доб. 12;+78431234564;a;b;c\n"
+    source = read_csv(data.encode(), COUNTERPARTY_COLUMNS, repeatable=COUNTERPARTY_REPEATABLE)
+    assert (source.columns, source.ignored_headers) == ({"name", "phones"}, ())
+    assert source.records[0].get("phones").split("\n") == [
+        "+78431234561",
+        "+79001234562",
+        "+78431234563 доб. 12",
+        "+78431234564",
+        "a",
+        "b",
+        "c",
+    ]
+
+
+def test_a_repeated_column_that_is_not_repeatable_counts_once() -> None:
+    source = read_csv(b"name,name,name 2\nAcme,Other,Third\n", COUNTERPARTY_COLUMNS, repeatable=frozenset())
+    assert source.ignored_headers == ("name", "name 2")
+    assert source.records[0].cells == {"name": "Acme"}

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import pytest
 
 from crm_core.importing.csv_source import Record
-from crm_core.importing.report import ErrorCode
+from crm_core.importing.report import ErrorCode, WarningCode
 from crm_core.importing.rows import CounterpartyRow, parse_counterparty, parse_manager
 from crm_core.models.enums import ClientStatus, ManagerRole
 
@@ -87,3 +87,45 @@ def test_manager_row_problems() -> None:
         (7, ErrorCode.BAD_VALUE, "bad email 'nope'"),
         (7, ErrorCode.MISSING_VALUE, "missing login"),
     ]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "8 (843) 123-45-67 доб. 12",
+        "8 (843) 123-45-67 доб 12",
+        "8 (843) 123-45-67, доб. 12",
+        "8 (843) 123-45-67 (доб. 12)",
+        "8 (843) 123-45-67 вн. 12",
+        "8 (843) 123-45-67 добавочный: 12",
+        "+7 843 123-45-67 ext. 12",
+        "+7 843 123-45-67 x12",
+        "+7 843 123-45-67 #12",
+    ],
+)
+def test_an_extension_is_kept_beside_the_e164_number(written: str) -> None:
+    row = counterparty(phones=written)
+    assert (row.phones, row.extensions, row.warnings) == (("+78431234567",), {"+78431234567": "12"}, ())
+
+
+def test_an_extension_after_a_comma_does_not_split_the_cell() -> None:
+    row = counterparty(phones="8 (843) 123-45-67, доб. 12; +7 900 123 45 67, 88431234568 ext 7")
+    assert row.phones == ("+78431234567", "+79001234567", "+78431234568")
+    assert row.extensions == {"+78431234567": "12", "+78431234568": "7"}
+
+
+def test_a_possible_but_unallocated_number_is_kept_with_a_warning() -> None:
+    row = counterparty(phones="8 (930) 000-30-11; +7 843 123-45-67")
+    assert row.phones == ("+79300003011", "+78431234567")
+    assert [(w.line, w.code) for w in row.warnings] == [(7, WarningCode.POSSIBLE_NUMBER)]
+    assert "+79300003011" in row.warnings[0].reason
+
+
+@pytest.mark.parametrize("written", ["+7 999 1234567890", "123", "+7 (000) 000-00-00", "8 843 123 45 67 abc"])
+def test_an_impossible_number_is_still_rejected(written: str) -> None:
+    assert problems(name="Acme", phones=written) == [(7, ErrorCode.BAD_NUMBER, f"bad number {written!r}")]
+
+
+def test_a_manager_mobile_takes_no_extension() -> None:
+    found = problems(parse_manager, login="ivanov", name="Иван", mobile="8 900 123-45-67 доб. 5")
+    assert found == [(7, ErrorCode.BAD_NUMBER, "a mobile number has no extension")]

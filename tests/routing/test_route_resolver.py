@@ -185,15 +185,30 @@ def test_managers_own_number_goes_to_the_configured_route() -> None:
 
 
 @pytest.mark.parametrize(
-    ("raw", "why"),
-    [("+79001234567", "not in the CRM"), ("anonymous", "withheld"), ("", "withheld"), ("abc", "not a phone")],
+    ("raw", "why", "register"),
+    [
+        ("+79001234567", "not in the CRM", True),
+        ("8 (930) 000-30-11", "+79300003011 is not in the CRM", True),
+        ("anonymous", "withheld", False),
+        ("", "withheld", False),
+        ("abc", "not a phone", False),
+    ],
 )
-def test_unknown_and_withheld_go_to_reception_flagged_for_registration(raw: str, why: str) -> None:
+def test_unknown_callers_go_to_reception_and_only_a_real_number_is_flagged_for_registration(
+    raw: str, why: str, register: bool
+) -> None:
     d = resolve(normalize_number(raw), None, CONFIG, WEDNESDAY_11)
     assert d.kind is RouteKind.UNKNOWN
     assert d.steps == (RECEPTION,)
-    assert d.register_number
+    assert d.register_number is register
     assert why in d.reason
+    assert ("flagged for registration" in d.reason) is register
+
+
+def test_a_possible_but_unallocated_number_in_the_crm_routes_like_any_other() -> None:
+    d = resolve(normalize_number("8 (930) 000-30-11"), client(1), CONFIG, WEDNESDAY_11)
+    assert d.kind is RouteKind.MANAGER
+    assert not d.register_number
 
 
 @pytest.mark.parametrize("at", [WEDNESDAY_20, SATURDAY_11, HOLIDAY_11])

@@ -64,6 +64,7 @@ def assign_phone(
         reassign=body.reassign,
         label=body.label,
         note=body.note,
+        extension=body.extension,
     )
     after.invalidate_numbers([phone.e164])
     return PhoneRead.model_validate(phone)
@@ -74,7 +75,7 @@ def get_phone(phone_id: PhoneId, user: CurrentUser, session: DbSession) -> Phone
     return PhoneRead.model_validate(get_visible(session, user.viewer, PhoneNumber, phone_id))
 
 
-@router.patch("/{phone_id}", summary="Change a number's label or note")
+@router.patch("/{phone_id}", summary="Change a number's extension, label or note")
 def update_phone(phone_id: PhoneId, body: PhoneUpdate, user: CurrentUser, session: DbSession) -> PhoneRead:
     phone = get_visible(session, user.viewer, PhoneNumber, phone_id)
     phones.ensure_may_change(user.viewer, phone)

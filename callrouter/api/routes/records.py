@@ -25,6 +25,7 @@ from crm_core.models import (
     Shipment,
 )
 from crm_core.repositories.scoped import Viewer, get_visible
+from crm_core.repositories.text_match import contains_text
 from crm_core.services import crm_policies, deals, shipments
 
 ManagerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Responsible manager")]
@@ -33,7 +34,7 @@ ManagerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Respon
 def _contact_filters(
     q: Annotated[str | None, Query(max_length=200, description="Part of the name")] = None,
 ) -> list[ColumnElement[bool]]:
-    return [ContactPerson.name.ilike(f"%{q}%")] if q else []
+    return [contains_text(ContactPerson.name, q)] if q else []
 
 
 def _interaction_filters(

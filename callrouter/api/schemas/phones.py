@@ -1,4 +1,4 @@
-"""Phone numbers (E.164) and the typed number lists (blacklist, job candidates, custom)."""
+"""Phone numbers (E.164 plus an optional extension) and the typed number lists (blacklist, candidates...)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,17 @@ from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
 from callrouter.api.schemas.common import Id, Note, RawNumber, ReadModel, Short, Target, WriteModel
 from crm_core.models import ListKind, ListTreatment
+from crm_core.phone_numbers import MAX_EXTENSION_LENGTH
 
 OWNER_FIELDS = ("counterparty_id", "contact_person_id", "manager_id", "number_list_id")
+Extension = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[0-9]{{1,{MAX_EXTENSION_LENGTH}}}$"),
+    Field(
+        description="Digits dialled after the number answers (доб. 12); callers are matched by E.164 only",
+        examples=["12"],
+    ),
+]
 
 
 class PhoneRead(ReadModel):
@@ -20,6 +29,7 @@ class PhoneRead(ReadModel):
                 {
                     "id": 1,
                     "e164": "+78431234567",
+                    "extension": "12",
                     "label": "office",
                     "note": None,
                     "counterparty_id": 42,
@@ -34,6 +44,7 @@ class PhoneRead(ReadModel):
 
     id: int
     e164: str
+    extension: str | None
     label: str | None
     note: str | None
     counterparty_id: int | None
@@ -65,13 +76,16 @@ class PhoneAssign(PhoneOwner):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {"number": "8 (843) 123-45-67", "counterparty_id": 42, "label": "office"},
+                {"number": "8 (843) 123-45-67 доб. 12", "counterparty_id": 42, "label": "office"},
                 {"number": "+7 900 123-45-67", "contact_person_id": 7, "reassign": True},
             ]
         }
     )
 
     number: RawNumber
+    extension: Extension | None = Field(
+        default=None, description="Dialled after the number; default: the one written in `number` (доб. 12)"
+    )
     label: Short | None = None
     note: Note | None = Field(default=None, description="Free text; for list entries: the reason")
     reassign: bool = Field(
@@ -80,8 +94,11 @@ class PhoneAssign(PhoneOwner):
 
 
 class PhoneUpdate(WriteModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"label": "mobile", "note": "after 14:00"}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"label": "mobile", "note": "after 14:00"}, {"extension": "12"}]}
+    )
 
+    extension: Extension | None = None
     label: Short | None = None
     note: Note | None = None
 
