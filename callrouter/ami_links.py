@@ -24,6 +24,7 @@ def link_configs(settings: Settings) -> list[AmiLinkConfig]:
                 port=settings.ami_port,
                 username=settings.ami_username or "",
                 secret=secret,
+                recheck_interval=settings.ami_recheck_s,
             )
         )
     configs.extend(
@@ -33,6 +34,7 @@ def link_configs(settings: Settings) -> list[AmiLinkConfig]:
             port=extra.port,
             username=extra.username,
             secret=extra.secret.get_secret_value(),
+            recheck_interval=settings.ami_recheck_s,
         )
         for extra in settings.ami_extra_pbxs
     )

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     ami_username: str | None = None
     ami_secret: SecretStr | None = None
     ami_extra_pbxs: list[AmiPbxSettings] = []  # more PBXs besides pbx_name (names must differ)
+    # every link re-lists the live channels this often (closes calls whose end was lost); 0: only on login
+    ami_recheck_s: float = Field(default=60.0, ge=0, le=86_400)
     originate_context: str = "from-internal"  # dialplan context a click-to-call dials the client from
 
     twilio_account_sid: str | None = None

@@ -110,15 +110,33 @@ def engine(db_url: str) -> Iterator[Engine]:
     eng.dispose()
 
 
-@pytest.fixture
-def connection(engine: Engine) -> Iterator[Connection]:
-    """A connection inside a transaction that is rolled back after the test."""
-    with engine.connect() as conn:
+@contextmanager
+def rolled_back(eng: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back on exit."""
+    with eng.connect() as conn:
         trans = conn.begin()
         try:
             yield conn
         finally:
             trans.rollback()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """A connection inside a transaction that is rolled back after the test."""
+    with rolled_back(engine) as conn:
+        yield conn
+
+
+@pytest.fixture
+def sqlite_connection(sqlite_url: str) -> Iterator[Connection]:
+    """Like ``connection``, on the SQLite file only (tests that replay much and need one backend)."""
+    eng = make_engine(sqlite_url)
+    try:
+        with rolled_back(eng) as conn:
+            yield conn
+    finally:
+        eng.dispose()
 
 
 @pytest.fixture

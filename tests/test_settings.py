@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
+from callrouter.ami_links import link_configs
 from callrouter.settings import DEVELOPMENT_API_KEY, Settings, split_bind
 from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
@@ -19,6 +20,7 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AMI_SECRET",
         "DATABASE_URL",
         "REDIS_URL",
+        "AMI_RECHECK_S",
     ):
         monkeypatch.delenv(f"CALLROUTER_{name}", raising=False)
     monkeypatch.chdir("/")  # no stray .env file
@@ -72,6 +74,17 @@ def test_split_bind_rejects_garbage(bind: str) -> None:
 def test_pbx_names_are_distinct_and_not_twilio(main: str, extra: list[dict[str, str]], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings(env="development", pbx_name=main, ami_extra_pbxs=extra)
+
+
+def test_every_ami_link_rechecks_at_the_configured_interval(monkeypatch: pytest.MonkeyPatch) -> None:
+    extra = [{"name": "branch", "host": "pbx2.local", "username": "u", "secret": "s"}]
+    default = link_configs(Settings(env="development", ami_host="pbx.local", ami_extra_pbxs=extra))
+    assert [c.recheck_interval for c in default] == [60.0, 60.0]
+    monkeypatch.setenv("CALLROUTER_AMI_RECHECK_S", "15")
+    tuned = link_configs(Settings(env="development", ami_host="pbx.local", ami_extra_pbxs=extra))
+    assert [(c.pbx, c.recheck_interval) for c in tuned] == [("main", 15.0), ("branch", 15.0)]
+    with pytest.raises(ValidationError, match="ami_recheck_s"):
+        Settings(env="development", ami_recheck_s=-1)
 
 
 @pytest.mark.parametrize("route", UNSAFE_DIAL_STRINGS)

@@ -16,6 +16,12 @@ answered within ``ping_timeout`` -> on any failure the session is closed, waitin
 :class:`AmiDisconnected`, and we reconnect after an exponential backoff with full jitter. A refused login
 sets ``state.login_failed`` (for ``/ready``), is logged as an error and backs off like any failure.
 
+Snapshots (after every login, after a queue overflow or sink error, and every ``recheck_interval`` while
+the link is up) are queued at the point of the stream where their reply ended: events read before the
+``CoreShowChannelsComplete`` are handled before the snapshot, events read after it (even in the same TCP
+read) after it. The periodic re-check closes calls whose end was lost (events dropped, a gap) although the
+link stayed up.
+
 Stopping: every task the client starts is cancelled and awaited, and no code path may swallow a
 cancellation (no ``suppress(CancelledError)`` around awaits, no ``asyncio.wait_for`` on Python 3.11, see
 :mod:`pbx_bridge.ami.connection`), so :meth:`AmiClient.stop` returns within milliseconds whether the link
@@ -220,6 +226,8 @@ class AmiClient:
             await self._login(conn)
             await self._snapshot(conn)
             children.append(asyncio.create_task(self._ping_loop(conn), name=f"ami-ping-{cfg.pbx}"))
+            if cfg.recheck_interval > 0:
+                children.append(asyncio.create_task(self._recheck_loop(conn), name=f"ami-recheck-{cfg.pbx}"))
             await reading  # returns at end of stream (also when the watchdog closes the link)
             raise self._ping_failure or AmiError("connection closed by the PBX")
         finally:
@@ -241,7 +249,10 @@ class AmiClient:
         log.info("AMI link %s logged in as %s", cfg.pbx, cfg.username)
 
     async def _snapshot(self, conn: AmiConnection) -> None:
-        reply = await conn.send("CoreShowChannels", timeout=self.config.action_timeout)
+        """Ask for the live channels; the reply is queued where it ended in the stream (see ``on_reply``)."""
+        await conn.send("CoreShowChannels", timeout=self.config.action_timeout, on_reply=self._offer_snapshot)
+
+    def _offer_snapshot(self, reply: AmiReply) -> None:
         # the sink gets each channel's fields; Event and our ActionID are transport details
         self._consumer.offer_snapshot([_without_list_headers(e) for e in reply.events])
 
@@ -262,6 +273,13 @@ class AmiClient:
             await self._snapshot(conn)
         except AmiError as exc:  # the reconnect will take a snapshot anyway
             log.warning("AMI resync snapshot of %s failed: %s", self.config.pbx, exc)
+
+    async def _recheck_loop(self, conn: AmiConnection) -> None:
+        """List the live channels every ``recheck_interval``: calls Asterisk no longer has get closed."""
+        while True:
+            await asyncio.sleep(self.config.recheck_interval)
+            self.state.rechecks += 1
+            await self._resync_on(conn)
 
     async def _ping_loop(self, conn: AmiConnection) -> None:
         """Close the session when a Ping is not answered in time (dead or hung link)."""

@@ -4,6 +4,11 @@ Responses (and the events of list actions such as ``CoreShowChannels``) are matc
 ``ActionID``; every other event goes, in batches, to ``on_events``, which must not block. Every action has a
 deadline, and a closed session fails its waiting actions at once.
 
+Stream order is kept for replies that must take their place among the events: an action sent with
+``on_reply`` has that callback called by the read loop at the exact point where its reply ended, after every
+event read before it was handed to ``on_events`` and before any event read after it. (The awaiting caller
+resumes later, when events read in the same chunk may already have been dispatched.)
+
 Deadlines use ``asyncio.timeout``, never ``asyncio.wait_for``: on Python 3.11, ``wait_for`` returns the
 result and *swallows* the caller's cancellation when the awaited reply arrives in the same loop iteration as
 the cancel, which left a stopped link task running forever. Closing aborts the socket (no flush): a hung
@@ -40,22 +45,25 @@ class AmiReply:
 @dataclass
 class _Waiting:
     future: asyncio.Future[AmiReply]
+    on_reply: Callable[[AmiReply], None] | None = None
     reply: AmiReply | None = None
 
-    def add(self, message: Message) -> None:
+    def add(self, message: Message) -> AmiReply | None:
+        """Take one message of the reply; return the reply when this message completed it."""
         if self.future.done():
-            return
+            return None
         if self.reply is None:
             if message.get("Response", "").lower() in ("error", "failure"):
                 self.future.set_exception(AmiActionFailed(message.get("Message", "error")))
-                return
+                return None
             self.reply = AmiReply(message)
-            if message.get("EventList", "").lower() != "start":
-                self.future.set_result(self.reply)
-        elif message.get("EventList", "").lower() == "complete":
-            self.future.set_result(self.reply)
-        else:
+            if message.get("EventList", "").lower() == "start":
+                return None
+        elif message.get("EventList", "").lower() != "complete":
             self.reply.events.append(message)
+            return None
+        self.future.set_result(self.reply)
+        return self.reply
 
 
 def encode_action(name: str, action_id: str, headers: Headers) -> bytes:
@@ -112,7 +120,12 @@ class AmiConnection:
             action_id = message.get("ActionID")
             target = waiting.get(action_id) if action_id is not None else None
             if target is not None:
-                target.add(message)
+                reply = target.add(message)
+                if reply is not None and target.on_reply is not None:
+                    if events:  # what was read before the reply goes first
+                        self._on_events(events)
+                        events = []
+                    target.on_reply(reply)
             elif "Event" in message:
                 events.append(message)
             else:
@@ -125,13 +138,23 @@ class AmiConnection:
         if self._parser.faults:
             self._on_faults(self._parser.take_faults())
 
-    async def send(self, name: str, headers: Headers = (), *, timeout: float) -> AmiReply:
-        """Send one action and wait at most ``timeout`` seconds for its whole reply."""
+    async def send(
+        self,
+        name: str,
+        headers: Headers = (),
+        *,
+        timeout: float,
+        on_reply: Callable[[AmiReply], None] | None = None,
+    ) -> AmiReply:
+        """Send one action and wait at most ``timeout`` seconds for its whole reply.
+
+        ``on_reply`` (must not block) receives a successful reply at its place in the event stream.
+        """
         if self.closed:
             raise AmiNotConnected(f"cannot send {name}: the AMI session is closed")
         action_id = f"cr-{next(_ids)}"
         data = encode_action(name, action_id, headers)
-        waiting = _Waiting(asyncio.get_running_loop().create_future())
+        waiting = _Waiting(asyncio.get_running_loop().create_future(), on_reply)
         self._waiting[action_id] = waiting
         try:
             async with asyncio.timeout(timeout):

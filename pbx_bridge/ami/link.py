@@ -32,6 +32,7 @@ class AmiLinkConfig:
     action_timeout: float = 5.0
     ping_interval: float = 10.0
     ping_timeout: float = 5.0
+    recheck_interval: float = 60.0  # CoreShowChannels while the link is up; 0: only after (re)connects
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     queue_size: int = 100_000
@@ -52,6 +53,7 @@ class LinkState:
     last_error: str | None = None
     last_event_at: float | None = None  # epoch seconds of the last event read
     connects: int = 0
+    rechecks: int = 0  # periodic CoreShowChannels re-checks sent
     events_received: int = 0
     events_handled: int = 0
     events_dropped: int = 0

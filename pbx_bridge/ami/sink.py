@@ -13,4 +13,5 @@ class AmiEventSink(Protocol):
         """Process one AMI event; when it returns, the event's effect is persisted (ack)."""
 
     async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
-        """After every (re)connect: the CoreShowChannel events of the live channels (may be empty)."""
+        """The CoreShowChannel events of the live channels (may be empty), at their place among the events:
+        after every (re)connect, after an overflow or sink error, and periodically while the link is up."""

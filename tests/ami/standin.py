@@ -10,7 +10,13 @@ Knobs (plain attributes, change them at any time): ``cut_at`` closes the connect
 that message index (once), ``lost_on_cut`` messages are then skipped as if emitted during the outage
 (``stall_on_cut`` also pauses the replay, so the next session's snapshot is taken at the cut),
 ``reject_login``, ``silent`` (a hung link: nothing answered, nothing sent), ``stall()`` / ``resume()`` pause
-the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes.
+the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes, ``unsent`` (message
+indices) are skipped on a live link: they happened (snapshots show their effect) but never reach the client.
+
+``split_snapshot = K`` makes the ``CoreShowChannels`` reply arrive together with the next ``K`` trace messages
+in **one** TCP write (the client reads them in one ``read``), as when events queue up behind a running list
+action; each session's replay then waits for that session's first snapshot, so the snapshot after a login is
+taken exactly at the replay cursor.
 
 Usage from any test: ``from tests.ami.standin import AmiStandIn``.
 """
@@ -60,6 +66,9 @@ class AmiStandIn:
         self.reject_login = False
         self.silent = False
         self.message_delay = 0.0
+        self.split_snapshot: int | None = None
+        self.unsent: set[int] = set()
+        self.snapshots_sent = 0
         self.logins = 0
         self.login_attempts = 0
         self.connections = 0
@@ -70,6 +79,7 @@ class AmiStandIn:
         self._running.set()
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._listed: dict[asyncio.StreamWriter, asyncio.Event] = {}  # a session answered CoreShowChannels
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -138,6 +148,7 @@ class AmiStandIn:
         if self.send_buffer:
             writer.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, self.send_buffer)
         self._writers.add(writer)
+        self._listed[writer] = asyncio.Event()
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
@@ -160,6 +171,7 @@ class AmiStandIn:
             pass
         finally:
             self._writers.discard(writer)
+            self._listed.pop(writer, None)
             if replay is not None:
                 replay.cancel()
             writer.close()
@@ -201,7 +213,9 @@ class AmiStandIn:
         elif name == "filter":
             writer.write(self._response("Success", aid, ("Message", "Filter Added Successfully")))
         elif name == "coreshowchannels":
-            writer.write(self._channels(aid))
+            writer.write(self._channels(aid) + self._carried())
+            self.snapshots_sent += 1
+            self._listed[writer].set()
         elif name == "originate":
             writer.write(self._response("Success", aid, ("Message", "Originate successfully queued")))
         elif name == "logoff":
@@ -221,27 +235,50 @@ class AmiStandIn:
         out.append(_frame(("Event", "CoreShowChannelsComplete"), *ident, *done))
         return b"".join(out)
 
+    def _carried(self) -> bytes:
+        """The messages a snapshot reply carries in its write (``split_snapshot``); the cursor passes them.
+
+        The window stops at a pending ``cut_at``, so a cut still happens exactly there.
+        """
+        if not self.split_snapshot:
+            return b""
+        start = self.position
+        end = min(len(self.messages), start + self.split_snapshot)
+        if self.cut_at is not None and start <= self.cut_at:
+            end = min(end, self.cut_at)
+        self.position = end
+        return b"".join(self.messages[i] for i in range(start, end) if i not in self.unsent)
+
     async def _replay(self, writer: asyncio.StreamWriter) -> None:
+        listed = self._listed.get(writer)
         with contextlib.suppress(ConnectionError):
-            while self.position < len(self.messages):
+            if self.split_snapshot is not None and listed is not None:
+                await listed.wait()
+            while True:
+                if self.position == self.cut_at:
+                    self._cut(writer)
+                    return
+                if self.position >= len(self.messages):
+                    break
                 await self._running.wait()
                 if writer not in self._writers:
                     return
                 if self.silent:
                     await asyncio.sleep(0.01)
                     continue
-                writer.write(self.messages[self.position])
+                if self.position not in self.unsent:
+                    writer.write(self.messages[self.position])
                 self.position += 1
                 started = time.perf_counter()
                 await writer.drain()
                 self.max_write_stall = max(self.max_write_stall, time.perf_counter() - started)
-                if self.position == self.cut_at:
-                    self.cut_at = None
-                    self.position += self.lost_on_cut
-                    if self.stall_on_cut:
-                        self.stall()
-                    self._hang_up(writer)
-                    return
-                if self.message_delay:
+                if self.message_delay and self.position != self.cut_at:
                     await asyncio.sleep(self.message_delay)
             self.replay_done.set()
+
+    def _cut(self, writer: asyncio.StreamWriter) -> None:
+        self.cut_at = None
+        self.position += self.lost_on_cut
+        if self.stall_on_cut:
+            self.stall()
+        self._hang_up(writer)

@@ -53,6 +53,11 @@ def load_trace(path: Path) -> Trace:
     return Trace(name=path.stem, banner=banner + b"\r\n", messages=tuple(messages))
 
 
+def trace_names(traces_dir: Path) -> list[str]:
+    """Every recording as its path below ``traces_dir`` without suffix (``a``, ``sip/s8``), sorted."""
+    return sorted(str(p.relative_to(traces_dir).with_suffix("")) for p in traces_dir.glob("**/*.ami"))
+
+
 def all_traces(traces_dir: Path) -> list[Trace]:
     """Every ``*.ami`` recording (Local-channel and SIP ones)."""
     return [load_trace(p) for p in sorted(traces_dir.glob("**/*.ami"))]

@@ -10,9 +10,11 @@ from hypothesis import strategies as st
 
 from crm_core.models.enums import CallDirection
 from routing.call_state import CallState, CallTracker
-from tests.call_tracking.helpers import TRACES, Frame, Outcome, finish_all, fold, live_snapshot, trace_frames
+from tests.ami.trace import trace_names
+from tests.call_tracking.helpers import Frame, Outcome, finish_all, fold, live_snapshot, trace_frames
 
 TRACES_DIR = Path(__file__).resolve().parents[1] / "asterisk-traces"
+TRACES = trace_names(TRACES_DIR)  # every recording: these properties need no expected outcome
 FRAMES = {name: trace_frames(TRACES_DIR, name) for name in TRACES}
 BASELINE = {name: fold(frames) for name, frames in FRAMES.items()}
 _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -17,20 +17,15 @@ from pbx_bridge.ami.client import AmiClient
 from tests.ami.helpers import fast_config, wait_until
 from tests.ami.standin import AmiStandIn
 from tests.ami.trace import load_trace
+from tests.call_tracking.tcp_replay import calls_recorded
 from tests.call_tracking.test_traces import EXPECTED
-
-
-def _recorded(metrics: Metrics) -> float:
-    return sum(
-        s.value for m in metrics.calls_recorded.collect() for s in m.samples if s.name.endswith("_total")
-    )
 
 
 async def _serve(standin: AmiStandIn, sink: CallTrackingSink, metrics: Metrics, calls: int) -> None:
     client = AmiClient(fast_config(standin.port), sink, metrics)
     await client.start()
     try:
-        await wait_until(lambda: _recorded(metrics) >= calls, timeout=10)
+        await wait_until(lambda: calls_recorded(metrics) >= calls, timeout=10)
         await wait_until(lambda: standin.replay_done.is_set() and client.queue_depth == 0)
     finally:
         await client.stop()

@@ -135,7 +135,9 @@ async def test_api_to_pbx_end_to_end(
     db: Session,
 ) -> None:
     """The workspace's Call button path: HTTP -> click-to-call -> AMI adapter -> the PBX, as recorded."""
-    client = await logged_in(make_client(pbx, ping_interval=60, backoff_initial=5.0, backoff_max=5.0))
+    client = await logged_in(
+        make_client(pbx, ping_interval=60, action_timeout=5.0, backoff_initial=5.0, backoff_max=5.0)
+    )
     container.originator = AmiOriginator(client)
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
