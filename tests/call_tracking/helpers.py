@@ -13,7 +13,7 @@ from pbx_bridge.ami.translate import AmiTranslator
 from routing.call_state import CallState, CallTracker
 from routing.missed_policy import PolicyConfig, Verdict, classify
 
-TRACES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6"]
+TRACES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6", "sip/s8"]
 POLICY = PolicyConfig()
 
 Frame = dict[str, str]
@@ -36,13 +36,11 @@ def fold(frames: Iterable[Mapping[str, str]], tracker: CallTracker | None = None
     tracker = tracker if tracker is not None else CallTracker()
     out: dict[str, Outcome] = {}
     for frame in frames:
-        event = translator.translate("main", frame)
-        if event is None:
-            continue
-        applied = tracker.apply(event)
-        if applied.finished is not None:
-            assert applied.linkedid not in out, f"call {applied.linkedid} finished twice"
-            out[applied.linkedid] = Outcome(applied.finished, classify(applied.finished, POLICY))
+        for event in translator.translate("main", frame):
+            applied = tracker.apply(event)
+            if applied.finished is not None:
+                assert applied.linkedid not in out, f"call {applied.linkedid} finished twice"
+                out[applied.linkedid] = Outcome(applied.finished, classify(applied.finished, POLICY))
     return out
 
 

@@ -20,7 +20,9 @@ _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Heal
 
 def _key(o: Outcome) -> tuple[object, ...]:
     c = o.call
-    return (o.verdict, c.answered_target, [(d.target, d.status) for d in c.dials], c.route_vars, c.queue)
+    legs = [(leg.target, leg.answered_at, leg.ended_at) for leg in c.legs]
+    dials = [(d.target, d.status) for d in c.dials]
+    return (o.verdict, c.answered_target, dials, c.route_vars, c.queue, legs, c.approximate)
 
 
 def _same(got: dict[str, Outcome], want: dict[str, Outcome]) -> None:
