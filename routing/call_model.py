@@ -43,7 +43,14 @@ class ChannelInfo:
     hungup_at: float | None = None
     cause: int | None = None
     created_guess: bool = False
+    up_guess: bool = False
     hungup_guess: bool = False
+    bridge_guess: bool = False  # a snapshot showed it bridged to a party no event told us about
+
+    @property
+    def guessed(self) -> bool:
+        """Something about this channel was only inferred from a snapshot (its events were not seen)."""
+        return self.created_guess or self.up_guess or self.hungup_guess or self.bridge_guess
 
 
 @dataclass
@@ -89,6 +96,7 @@ class CallState:
     answered_guess: bool = False
     end_guess: bool = False
     gap: bool = False
+    spanned_gap: bool = False
     late_clock: bool = False
 
     # -- derived facts ------------------------------------------------------------------------------
@@ -130,10 +138,13 @@ class CallState:
 
     @property
     def approximate(self) -> bool:
-        """True when a stored time is a guess: the start, the answer, the end or a leg's edge fell in a gap,
-        or an event without Asterisk's ``Timestamp`` was received after a gap."""
+        """True when a stored time may be wrong: the call was in progress across a gap in the event stream
+        (Asterisk does not replay what it sent meanwhile, and a party can even come and go unseen), a time
+        was only inferred from a snapshot, or an event without Asterisk's ``Timestamp`` came after a gap."""
         legs = any(leg.answered_guess or leg.ended_guess for leg in self.legs)
-        return self.late_clock or self.started_guess or self.answered_guess or self.end_guess or legs
+        channels = any(c.guessed for c in self.channels.values())
+        guesses = self.started_guess or self.answered_guess or self.end_guess or legs or channels
+        return self.spanned_gap or self.late_clock or guesses
 
     # -- serialization -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -164,8 +175,14 @@ def mark_answered(call: CallState, dial: DialInfo, at: float, *, guess: bool = F
     elif leg.answered_guess and not guess:
         leg.answered_at, leg.answered_guess = at, False
         changed = True
+    if not guess:  # a real answer explains the bridge a snapshot showed
+        for uid in (leg.dest_uniqueid, leg.source_uniqueid):
+            if uid in call.channels:
+                call.channels[uid].bridge_guess = False
+    # a real answer replaces a guessed one for the same target, or one it proves came later
+    real_first = call.answered_guess and not guess
     if call.answered_at is None or (
-        call.answered_guess and not guess and call.answered_target == dial.target
+        real_first and (dial.target == call.answered_target or at < call.answered_at)
     ):
         call.answered_at, call.answered_guess = at, guess
         call.answered_target = dial.target

@@ -30,9 +30,9 @@ def seed_start(linkedid: str, chans: Sequence[LiveChannel], at: float) -> float:
 
 
 def seed(call: CallState, chans: Sequence[LiveChannel], at: float) -> None:
-    """Add the snapshot's channels to ``call``; a bridged, answered callee nobody is known to talk to
-    opens a leg whose answer time is a guess (the snapshot's time, the latest it can have been)."""
-    origin_ctx = None
+    """Add the snapshot's channels to ``call`` and flag what they show that no event told: a channel created,
+    answered or bridged in the gap; an unseen answer opens a leg whose answer time is a guess."""
+    origin_ctx: str | None = None
     for live in chans:
         if live.uniqueid not in call.channels:
             created = at - live.duration_s if live.duration_s is not None else call.started_at
@@ -40,10 +40,24 @@ def seed(call: CallState, chans: Sequence[LiveChannel], at: float) -> None:
                 live.uniqueid, live.channel, live.context, live.exten, live.caller_num, created,
                 created_guess=True,
             )  # fmt: skip
+        known = call.channels[live.uniqueid]
+        if live.up and known.up_at is None:
+            known.up_at, known.up_guess = at, True  # answered in the gap, when we cannot tell
         if live.uniqueid == call.linkedid:
             origin_ctx = live.context
     origin = call.origin
     origin_ctx = origin.context if origin is not None else origin_ctx
+    _answer_unseen(call, chans, at, origin_ctx)
+    in_legs = {uid for leg in call.legs for uid in (leg.dest_uniqueid, leg.source_uniqueid)}
+    for live in chans:
+        if live.bridged and live.uniqueid not in in_legs:
+            call.channels[live.uniqueid].bridge_guess = True
+
+
+def _answer_unseen(call: CallState, chans: Sequence[LiveChannel], at: float, origin_ctx: str | None) -> None:
+    """A bridged, answered callee nobody is known to talk to: an answer we did not see, at ``at`` at the
+    latest (never before the call's last known event)."""
+    at = max(at, call.last_event_at)
     if open_leg_with(call.legs, {c.uniqueid for c in chans}):
         return
     callers = {d.source_uniqueid for d in call.dials} | {leg.source_uniqueid for leg in call.legs}

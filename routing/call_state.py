@@ -140,9 +140,11 @@ class CallTracker:
             if lid in self._finished:
                 continue
             seeded = self.calls.get(lid)
-            if seeded is None:
+            if seeded is not None:
+                seeded.spanned_gap = True
+            else:
                 seeded = CallState(lid, seed_start(lid, chans, at), at, complete=False)
-                seeded.started_guess = seeded.gap = True
+                seeded.started_guess = seeded.gap = seeded.spanned_gap = True
                 self.calls[lid] = seeded
             seed(seeded, chans, at)
             self._own(seeded)
@@ -195,9 +197,9 @@ def _fold(call: CallState, event: CallEvent) -> bool:
             return True
         case ChannelAnswered():
             chan = _channel(call, event)
-            if chan.up_at is not None:
+            if chan.up_at is not None and not chan.up_guess:
                 return False
-            chan.up_at = event.at
+            chan.up_at, chan.up_guess = event.at, False
             return True
         case DialBegan():
             return _dial_began(call, event)

@@ -115,3 +115,41 @@ def live_snapshot(frames: Sequence[Frame], cut: int) -> list[Frame]:
         chan["BridgeId"] = bridges.get(uid, "")
         chan["Duration"] = _hms(now - created[uid])
     return list(alive.values())
+
+
+@dataclass(frozen=True)
+class CdrRow:
+    """One ``cdr_csv`` row: party A and B channels, start/answer/end (whole seconds, UTC), duration, billsec."""
+
+    channel: str
+    dstchannel: str
+    start: float
+    answer: float | None
+    end: float
+    duration: int
+    billsec: int
+    disposition: str
+
+
+def _cdr_time(raw: str) -> float | None:
+    from datetime import UTC, datetime
+
+    return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp() if raw else None
+
+
+def cdr_rows(traces_dir: Path, name: str) -> list[CdrRow]:
+    """The trace's CDR rows in file order (cdr_csv with ``usegmtime=yes``)."""
+    with (traces_dir / f"{name}.cdr.csv").open(newline="") as fh:
+        return [
+            CdrRow(
+                r[5],
+                r[6],
+                _cdr_time(r[9]) or 0.0,
+                _cdr_time(r[10]),
+                _cdr_time(r[11]) or 0.0,
+                int(r[12]),
+                int(r[13]),
+                r[14],
+            )  # fmt: skip
+            for r in csv.reader(fh)
+        ]
