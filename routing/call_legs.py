@@ -38,22 +38,28 @@ class LegInfo:
         return None if self.ended_at is None else max(self.ended_at - self.answered_at, 0.0)
 
 
-def end_legs(legs: Iterable[LegInfo], uniqueid: str, at: float, *, guess: bool = False) -> bool:
-    """Close the open legs ``uniqueid`` takes part in at ``at``; a real time replaces a guessed one.
+def end_legs(
+    legs: Iterable[LegInfo], uniqueid: str, at: float, *, guess: bool = False, correcting: bool = False
+) -> bool:
+    """Close the open legs ``uniqueid`` takes part in at ``at``. ``correcting``: the real hang-up of a channel
+    that had vanished in a gap; it replaces the leg's guessed end (or an end it proves was earlier), while
+    a hang-up of a party still alive after the gap never does.
 
     >>> leg = LegInfo("b", "PJSIP/m1", "a", 10.0)
     >>> end_legs([leg], "b", 13.0, guess=True), leg.ended_at, leg.ended_guess
     (True, 13.0, True)
-    >>> end_legs([leg], "a", 12.0), leg.ended_at, leg.ended_guess
-    (True, 12.0, False)
-    >>> end_legs([leg], "b", 14.0)
-    False
+    >>> end_legs([leg], "a", 20.0), leg.ended_at
+    (False, 13.0)
+    >>> end_legs([leg], "b", 14.0, correcting=True), leg.ended_at, leg.ended_guess
+    (True, 14.0, False)
+    >>> end_legs([leg], "a", 13.5, correcting=True), leg.ended_at
+    (True, 13.5)
     """
     changed = False
     for leg in legs:
         if uniqueid not in (leg.dest_uniqueid, leg.source_uniqueid):
             continue
-        if leg.ended_at is None or (leg.ended_guess and not guess):
+        if leg.ended_at is None or (correcting and (leg.ended_guess or at < leg.ended_at)):
             leg.ended_at, leg.ended_guess = max(at, leg.answered_at), guess
             changed = True
     return changed

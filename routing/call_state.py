@@ -241,21 +241,24 @@ def _fold(call: CallState, event: CallEvent) -> bool:
             chan = _channel(call, event)
             if chan.hungup_at is not None and not chan.hungup_guess:
                 return False
+            correcting = chan.hungup_guess
             chan.hungup_at, chan.cause, chan.hungup_guess = event.at, event.cause, False
-            end_legs(call.legs, event.uniqueid, event.at)
+            end_legs(call.legs, event.uniqueid, event.at, correcting=correcting)
             return True
         case BlindTransferred():
             changed = not call.transferred
             call.transferred = True
-            return end_legs(call.legs, event.uniqueid, event.at) or changed
+            # the transfer is when the transferer's leg really ended, whatever a gap made us guess
+            return end_legs(call.legs, event.uniqueid, event.at, correcting=True) or changed
         case AttendedTransferred():
             return _attended_transfer(call, event)
         case ChannelMovedAway():
             moved = call.channels.get(event.uniqueid)
             if moved is None or (moved.hungup_at is not None and not moved.hungup_guess):
                 return False
+            correcting = moved.hungup_guess
             moved.hungup_at, moved.cause, moved.hungup_guess = event.at, 0, False
-            end_legs(call.legs, event.uniqueid, event.at)
+            end_legs(call.legs, event.uniqueid, event.at, correcting=correcting)
             return True
     return False  # pragma: no cover - every event type is matched above
 
@@ -326,7 +329,7 @@ def _attended_transfer(call: CallState, event: AttendedTransferred) -> bool:
     """The transferer's first channel leaves; the consultation's target now talks to the transferee."""
     changed = not call.transferred
     call.transferred = True
-    changed = end_legs(call.legs, event.uniqueid, event.at) or changed
+    changed = end_legs(call.legs, event.uniqueid, event.at, correcting=True) or changed
     target = event.target_uniqueid
     if not target or any(leg.dest_uniqueid == target for leg in call.legs):
         return changed
