@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crm_core.metrics import Metrics
@@ -119,7 +120,7 @@ def live_snapshot(frames: Sequence[Frame], cut: int) -> list[Frame]:
 
 @dataclass(frozen=True)
 class CdrRow:
-    """One ``cdr_csv`` row: party A and B channels, start/answer/end (whole seconds, UTC), duration, billsec."""
+    """One ``cdr_csv`` row: party A/B channels, start/answer/end (whole seconds, UTC), duration, billsec."""
 
     channel: str
     dstchannel: str
@@ -132,8 +133,6 @@ class CdrRow:
 
 
 def _cdr_time(raw: str) -> float | None:
-    from datetime import UTC, datetime
-
     return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp() if raw else None
 
 
@@ -150,6 +149,6 @@ def cdr_rows(traces_dir: Path, name: str) -> list[CdrRow]:
                 int(r[12]),
                 int(r[13]),
                 r[14],
-            )  # fmt: skip
+            )
             for r in csv.reader(fh)
         ]
