@@ -178,3 +178,22 @@ async def test_attended_transfer_moves_the_target_into_the_clients_call(
         assert consult_leg.talk_seconds == pytest.approx(5.0 - 0.5 - 2.009, abs=0.01)
         assert s.scalars(select(ActiveCall)).all() == []
         assert s.scalars(select(MissedCall)).all() == []
+
+
+async def test_kpis_credit_each_manager_with_their_own_leg(
+    traces_dir: Path, sessions: sessionmaker[Session]
+) -> None:
+    from datetime import date
+
+    from crm_core.analytics.kpi import manager_kpis
+    from crm_core.analytics.period import Period
+
+    m1, m2 = _managers(sessions, "PJSIP/m1", "PJSIP/m2")
+    await _replay(CallTrackingSink(sessions, Metrics()), trace_frames(traces_dir, S8))
+    with sessions() as s:
+        kpis = {
+            k.manager_id: k for k in manager_kpis(s, Period(date(2026, 11, 1), date(2026, 11, 30)), "UTC")
+        }
+    assert (kpis[m1].calls_answered, kpis[m2].calls_answered) == (1, 1)
+    assert kpis[m1].talk_seconds == pytest.approx(2.503, abs=0.01)
+    assert kpis[m2].talk_seconds == pytest.approx(3.505, abs=0.01)
