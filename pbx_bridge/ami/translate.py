@@ -194,15 +194,22 @@ class AmiTranslator:
         if raw is None:
             return self._clock(), False
         try:
-            at = float(raw)
+            return float(raw), True
         except ValueError:
             self.fault(pbx, "bad_timestamp", message, raw[:64])
             return None
+
+    def _learn_clock(self, pbx: str, message: Mapping[str, str]) -> None:
+        """Every stamped frame, relevant or not, tells how far the PBX's clock is from ours."""
+        try:
+            at = float(message.get("Timestamp") or "")
+        except ValueError:
+            return
         self._offsets.setdefault(pbx, deque(maxlen=_OFFSET_SAMPLES)).append(at - self._clock())
-        return at, True
 
     def translate(self, pbx: str, message: Mapping[str, str]) -> tuple[CallEvent, ...]:
         """The call events ``message`` carries: usually one, none when irrelevant or unusable."""
+        self._learn_clock(pbx, message)
         name = message.get("Event")
         if name in _TRANSFERS:
             return self._transfer(pbx, name, message)
