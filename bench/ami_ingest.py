@@ -3,6 +3,7 @@
 The stream is 100,000 calls made from the real Asterisk traces (each call's Uniqueid/Linkedid prefix and
 channel name suffixes re-numbered), served by a local TCP server and read + parsed on one core.
 
+    .venv/bin/pip install -e '.[bench]'    # panoramisk, the baseline (not a runtime dependency)
     .venv/bin/python bench/ami_ingest.py [--calls 100000]
 """
 
@@ -17,7 +18,10 @@ from functools import partial
 from multiprocessing import Process, Queue
 from pathlib import Path
 
-from panoramisk.ami_protocol import AMIProtocol
+try:
+    from panoramisk.ami_protocol import AMIProtocol
+except ImportError:  # pragma: no cover - the message is the point
+    raise SystemExit("bench/ami_ingest.py compares with panoramisk: pip install -e '.[bench]'") from None
 
 from pbx_bridge.ami.parser import AmiParser
 

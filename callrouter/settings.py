@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from crm_core.dial_strings import check_dial_string
 
 TWILIO_PBX_NAME = "twilio"  # the PBX system name of calls seen by the Twilio voice front
 DEVELOPMENT_API_KEY = "development-only-signing-key-do-not-use-in-production"
@@ -57,7 +59,9 @@ class Settings(BaseSettings):
 
     agi_bind: str = "127.0.0.1:4573"
     agi_deadline_ms: int = Field(default=300, ge=10, le=10_000)
-    default_route: str = "PJSIP/reception"  # dialed when no routing data can be read at all
+    # rung for unknown and anonymous callers unless the routing settings name a default target, and whenever
+    # no routing data can be read at all; must be an endpoint that exists on the PBX
+    default_route: Annotated[str, AfterValidator(check_dial_string)] = "PJSIP/reception"
     default_route_timeout_s: int = Field(default=30, ge=1, le=600)
 
     default_region: str = Field(default="RU", min_length=2, max_length=2)

@@ -176,7 +176,7 @@ class InvalidationListener:
             self._numbers.clear()
             self._on_config()
         else:
-            log.warning("ignoring unknown invalidation message", extra={"message": message})
+            log.warning("ignoring unknown invalidation message", extra={"invalidation": message})
 
     async def _run(self) -> None:
         while True:

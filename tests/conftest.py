@@ -6,6 +6,7 @@ A missing server is an error, never a silent skip.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ import redis
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from callrouter.logging_setup import configure_logging
 from crm_core.db import make_engine
 from crm_core.migrations import upgrade
 
@@ -24,6 +26,21 @@ PG_ADMIN_URL = os.environ.get(
 )
 REDIS_TEST_URL = os.environ.get("CALLROUTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 TRACES_DIR = Path(__file__).resolve().parent / "asterisk-traces"  # copy of shared/asterisk-traces
+
+
+@pytest.fixture(scope="session", autouse=True)
+def serve_logging() -> Iterator[None]:
+    """Log as ``callrouter serve`` does (JSON at INFO): a bad ``extra`` field raises here as it would there.
+
+    pytest's own handlers stay installed beside it, so ``caplog`` keeps working.
+    """
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    configure_logging("INFO")
+    root.handlers.extend(h for h in saved_handlers if h not in root.handlers)
+    yield
+    root.handlers[:] = saved_handlers
+    root.setLevel(saved_level)
 
 
 def _create_pg_database() -> tuple[str, str]:

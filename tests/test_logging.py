@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 
 from callrouter.logging_setup import JsonFormatter
 
@@ -18,3 +23,49 @@ def test_json_line_has_extra_fields() -> None:
     assert line["level"] == "warning"
     assert line["linkedid"] == "1795875455.438"
     assert "args" not in line
+
+
+RESERVED = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+PACKAGES = ("callrouter", "crm_core", "routing", "pbx_bridge", "bench")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _extra_keys(tree: ast.AST) -> Iterator[tuple[int, str]]:
+    """String keys of every ``extra=`` dict written in a call (``extra={...}`` and ``{...} | {...}``)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        for keyword in node.keywords:
+            if keyword.arg != "extra":
+                continue
+            for part in ast.walk(keyword.value):
+                if isinstance(part, ast.Dict):
+                    for key in part.keys:
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            yield part.lineno, key.value
+
+
+def test_no_log_call_passes_a_reserved_record_attribute_as_extra() -> None:
+    """``extra={"created": ...}`` raises KeyError inside logging whenever the level is enabled."""
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {key}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for line, key in _extra_keys(ast.parse(path.read_text(), str(path)))
+        if key in RESERVED
+    ]
+    assert found == []
+
+
+def test_the_reserved_names_scan_sees_a_reserved_key() -> None:
+    tree = ast.parse('log.info("x", extra={"linkedid": 1} | {"created": True})')
+    assert [key for _, key in _extra_keys(tree) if key in RESERVED] == ["created"]
+
+
+def test_suite_logs_as_serve_does() -> None:
+    """The autouse ``serve_logging`` fixture: INFO, JSON lines, and a reserved ``extra`` raises."""
+    root = logging.getLogger()
+    assert root.level == logging.INFO
+    assert any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
+    with pytest.raises(KeyError, match="created"):
+        logging.getLogger("callrouter.test").info("finished", extra={"created": True})

@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from callrouter.settings import DEVELOPMENT_API_KEY, Settings, split_bind
+from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 
 @pytest.fixture(autouse=True)
@@ -71,3 +72,14 @@ def test_split_bind_rejects_garbage(bind: str) -> None:
 def test_pbx_names_are_distinct_and_not_twilio(main: str, extra: list[dict[str, str]], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         Settings(env="development", pbx_name=main, ami_extra_pbxs=extra)
+
+
+@pytest.mark.parametrize("route", UNSAFE_DIAL_STRINGS)
+def test_a_default_route_fastagi_could_not_send_is_refused(
+    route: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLROUTER_DEFAULT_ROUTE", route)
+    with pytest.raises(ValidationError, match="default_route"):
+        Settings(env="development")
+    monkeypatch.setenv("CALLROUTER_DEFAULT_ROUTE", "PJSIP/100&PJSIP/101")
+    assert Settings(env="development").default_route == "PJSIP/100&PJSIP/101"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
@@ -34,7 +35,7 @@ OPENAPI_TAGS = [
 
 def create_app(container: Container) -> FastAPI:
     """The HTTP API with every router mounted; resources come from ``container``."""
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc load their scripts and styles from this app, never a CDN
         title="callrouter",
         version="0.1.0",
         description="Call routing and missed-call CRM API. Errors always look like "

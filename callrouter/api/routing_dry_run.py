@@ -9,10 +9,12 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from callrouter.api.deps import SupervisorUser, container_of
 from callrouter.api.errors import ApiError, ErrorBody
+from crm_core.dial_strings import dial_string_problem
+from pbx_bridge.agi.variables import chain_problem
 from routing.decision import RouteDecision
 
 router = APIRouter(prefix="/routing", tags=["routing"])
@@ -21,6 +23,7 @@ router = APIRouter(prefix="/routing", tags=["routing"])
 class RouteStepRead(BaseModel):
     target: str
     timeout_s: int
+    problem: str | None = Field(description="Why Asterisk could not dial this target; null when it can")
 
 
 class DryRunRead(BaseModel):
@@ -34,10 +37,11 @@ class DryRunRead(BaseModel):
                     "kind": "manager",
                     "target": "PJSIP/101",
                     "steps": [
-                        {"target": "PJSIP/101", "timeout_s": 20},
-                        {"target": "PJSIP/102", "timeout_s": 25},
-                        {"target": "PJSIP/100", "timeout_s": 30},
+                        {"target": "PJSIP/101", "timeout_s": 20, "problem": None},
+                        {"target": "PJSIP/102", "timeout_s": 25, "problem": None},
+                        {"target": "PJSIP/100", "timeout_s": 30, "problem": None},
                     ],
+                    "chain_error": None,
                     "reason": "number belongs to counterparty #7: personal manager Ann",
                     "notes": [],
                     "counterparty_id": 7,
@@ -55,6 +59,10 @@ class DryRunRead(BaseModel):
     kind: str
     target: str | None
     steps: list[RouteStepRead]
+    chain_error: str | None = Field(
+        description="Why the FastAGI server would refuse to send this chain and answer the default route "
+        "instead; null when it sends it"
+    )
     reason: str
     notes: list[str]
     counterparty_id: int | None
@@ -70,7 +78,11 @@ class DryRunRead(BaseModel):
             number=number,
             kind=str(d.kind),
             target=d.target,
-            steps=[RouteStepRead(target=s.target, timeout_s=s.timeout_s) for s in d.steps],
+            steps=[
+                RouteStepRead(target=s.target, timeout_s=s.timeout_s, problem=dial_string_problem(s.target))
+                for s in d.steps
+            ],
+            chain_error=chain_problem(d),
             reason=d.reason,
             notes=list(d.notes),
             counterparty_id=d.counterparty_id,

@@ -9,7 +9,11 @@ import typer
 
 from callrouter.cli.common import load_settings
 from callrouter.wiring import Container, build_container
+from crm_core.dial_strings import dial_string_problem
+from pbx_bridge.agi.variables import chain_problem
 from routing.decision import RouteDecision
+
+INVALID_CHAIN_EXIT = 1  # the chain shown is not what a real call would get
 
 
 def parse_at(value: str | None) -> datetime | None:
@@ -37,7 +41,13 @@ def render(decision: RouteDecision) -> str:
         lines.append(f"reject:   {decision.treatment}")
     if decision.steps:
         lines.append("chain:")
-        lines.extend(f"  {i}. {s.target}  {s.timeout_s} s" for i, s in enumerate(decision.steps, 1))
+        for i, s in enumerate(decision.steps, 1):
+            problem = dial_string_problem(s.target)
+            lines.append(
+                f"  {i}. {s.target!r}  INVALID: {problem}"
+                if problem
+                else f"  {i}. {s.target}  {s.timeout_s} s"
+            )
     lines.extend(f"note:     {note}" for note in decision.notes)
     flags = [
         name
@@ -48,6 +58,10 @@ def render(decision: RouteDecision) -> str:
         flags.append(f"degraded={decision.degraded}")
     if flags:
         lines.append(f"flags:    {', '.join(flags)}")
+    if (error := chain_problem(decision)) is not None:
+        lines.append(
+            f"ERROR:    FastAGI cannot send this chain ({error}); a real call gets the default route"
+        )
     return "\n".join(lines)
 
 
@@ -72,3 +86,5 @@ def route(
     finally:
         container.close()
     typer.echo(render(decision))
+    if chain_problem(decision) is not None:
+        raise typer.Exit(INVALID_CHAIN_EXIT)

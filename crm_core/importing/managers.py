@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from crm_core.dial_strings import dial_string_problem
 from crm_core.importing.csv_source import CsvSource
 from crm_core.importing.report import ErrorCode, ImportReport, Outcome, RowError
 from crm_core.importing.rows import ManagerRow, parse_manager
@@ -52,7 +53,7 @@ def import_managers(
 
 
 def _accepted_rows(source: CsvSource, region: str, report: ImportReport) -> dict[str, ManagerRow]:
-    """Valid rows by login, in file order; a repeated login or self-control is rejected."""
+    """Valid rows by login, in file order; a repeated login, an undialable target or self-control: refused."""
     rows: dict[str, ManagerRow] = {}
     for record in source.records:
         parsed = parse_manager(record, region)
@@ -61,6 +62,8 @@ def _accepted_rows(source: CsvSource, region: str, report: ImportReport) -> dict
         elif parsed.login in rows:
             reason = f"login {parsed.login} already on line {rows[parsed.login].line}"
             report.reject([RowError(parsed.line, ErrorCode.DUPLICATE_IN_FILE, reason)])
+        elif parsed.dial_target and (problem := dial_string_problem(parsed.dial_target)):
+            report.reject([RowError(parsed.line, ErrorCode.BAD_VALUE, f"dial target {problem}")])
         elif parsed.controller_login == parsed.login:
             reason = "a manager cannot be their own controller"
             report.reject([RowError(parsed.line, ErrorCode.BAD_VALUE, reason)])

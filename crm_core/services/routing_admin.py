@@ -16,6 +16,7 @@ from crm_core.models import ManagerRole
 from crm_core.models.routing_config import Holiday, RoutingSettings, RoutingTarget
 from crm_core.repositories.scoped import Viewer
 from crm_core.services import records
+from crm_core.services.dial_targets import require_dialable
 from crm_core.services.errors import Conflict, InvalidInput, NotFound
 
 _ADMIN = frozenset({ManagerRole.ADMIN})
@@ -68,6 +69,7 @@ def create_target(session: Session, viewer: Viewer, values: dict[str, Any]) -> R
     """Add a named dial string (audited)."""
     records.ensure_writable(TARGETS, viewer, set(values))
     _name_free(session, values.get("name"))
+    require_dialable(values, "dial_string")
     return records.create(session, viewer, RoutingTarget, TARGETS, values)
 
 
@@ -77,6 +79,7 @@ def update_target(
     """Change a target's name, dial string or timeout (audited with before/after)."""
     records.ensure_writable(TARGETS, viewer, set(values))
     _name_free(session, values.get("name"), target.id)
+    require_dialable(values, "dial_string")
     return records.update(session, viewer, target, TARGETS, values)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from crm_core.models import Manager, ManagerRole
 from crm_core.repositories.scoped import Viewer
 from crm_core.services import audit, records
+from crm_core.services.dial_targets import require_dialable
 from crm_core.services.errors import Conflict, NotFound, PermissionDenied
 from crm_core.services.passwords import hash_password, verify_password
 
@@ -36,6 +37,7 @@ def create(session: Session, viewer: Viewer, values: dict[str, Any], password: s
     if session.scalars(select(Manager.id).where(Manager.login == values["login"])).first() is not None:
         raise Conflict("login-taken", {"login": values["login"]})
     _check_controller(session, values.get("controller_id"))
+    require_dialable(values, "dial_target")
     manager = Manager(**values, password_hash=hash_password(password) if password else None)
     session.add(manager)
     session.flush()
@@ -57,6 +59,7 @@ def update(session: Session, viewer: Viewer, target: Manager, values: dict[str, 
     _check_controller(session, values.get("controller_id"))
     if values.get("controller_id") == target.id:
         raise Conflict("own-controller", "a manager cannot be their own controller")
+    require_dialable(values, "dial_target")
     return records.update(session, viewer, target, policy_for(viewer, target), values)
 
 

@@ -4,23 +4,21 @@ Every variable is set on every call (empty when it does not apply), so a channel
 value from an earlier AGI run. ``ROUTE_CHAIN`` is the whole ordered chain, steps joined by ``|`` and each
 step ``<dial string>~<ring seconds>``::
 
-    PJSIP/101~20|PJSIP/102&PJSIP/103~15|Local/reception@agents~30
+    PJSIP/101~20|PJSIP/102&PJSIP/103~15|PJSIP/100~30
 
 The dialplan loops ``i`` from 1 to ``${FIELDQTY(ROUTE_CHAIN,|)}`` and dials
 ``${CUT(STEP,~,1)},${CUT(STEP,~,2)}`` with ``STEP=${CUT(ROUTE_CHAIN,|,${i})}``. ``&`` is not a separator
-because it is part of dial strings (ring several phones at once); ``|`` and ``~`` never are, and a dial
-string that contains them (or a comma, which would split Dial's arguments) is refused.
+because it is part of dial strings (ring several phones at once); ``|`` and ``~`` never are. A dial string
+that breaks ``crm_core.dial_strings``' rule (the one every writer applies) is refused.
 """
 
 from __future__ import annotations
 
+from crm_core.dial_strings import STEP_SEPARATOR, TIMEOUT_SEPARATOR, check_dial_string
 from routing.decision import RouteDecision, RouteStep
 
 # res_agi reads a command into a buffer of AGI_BUF_LEN (2048) bytes: a longer line would be cut.
 MAX_COMMAND_BYTES = 2047
-STEP_SEPARATOR = "|"
-TIMEOUT_SEPARATOR = "~"
-_FORBIDDEN_IN_TARGET = frozenset(STEP_SEPARATOR + TIMEOUT_SEPARATOR + ",")
 
 # The variables the server sets, in the order it sets them (the dialplan test checks against this).
 VARIABLE_NAMES = (
@@ -37,9 +35,7 @@ VARIABLE_NAMES = (
 
 
 def _step(step: RouteStep) -> str:
-    bad = _FORBIDDEN_IN_TARGET.intersection(step.target)
-    if not step.target.strip() or bad:
-        raise ValueError(f"dial string {step.target!r} is empty or contains {''.join(sorted(bad))!r}")
+    check_dial_string(step.target)
     if step.timeout_s <= 0:
         raise ValueError(f"ring timeout of {step.target!r} must be positive, got {step.timeout_s}")
     return f"{step.target}{TIMEOUT_SEPARATOR}{step.timeout_s}"
@@ -102,3 +98,19 @@ def set_variable_command(name: str, value: str) -> bytes:
 def route_commands(decision: RouteDecision) -> list[bytes]:
     """Every ``SET VARIABLE`` line for ``decision``, validated (ValueError if it cannot be sent)."""
     return [set_variable_command(name, value) for name, value in route_variables(decision)]
+
+
+def chain_problem(decision: RouteDecision) -> str | None:
+    """Why the FastAGI server would refuse to send ``decision`` (and answer the default route), or None.
+
+    >>> from routing.decision import RouteKind
+    >>> chain_problem(RouteDecision(RouteKind.MANAGER, (RouteStep("PJSIP/101", 20),))) is None
+    True
+    >>> chain_problem(RouteDecision(RouteKind.MANAGER, (RouteStep("PJSIP/1|2", 20),)))
+    "dial string 'PJSIP/1|2' contains '|', a separator of the routing chain"
+    """
+    try:
+        route_commands(decision)
+    except ValueError as exc:
+        return str(exc)
+    return None

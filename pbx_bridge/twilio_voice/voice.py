@@ -213,7 +213,7 @@ class TwilioVoice:
             "twilio call finished: %s %s",
             verdict.disposition.value,
             verdict.missed_reason.value if verdict.missed_reason else "-",
-            extra={"linkedid": sid, "pbx": self._opt.pbx, "created": outcome.created},
+            extra={"linkedid": sid, "pbx": self._opt.pbx, "record_created": outcome.created},
         )
 
 

@@ -9,6 +9,7 @@ from fake_asterisk import load_trace_blocks
 from hypothesis import given
 from hypothesis import strategies as st
 
+from crm_core.dial_strings import dial_string_problem
 from pbx_bridge.agi.client import unquote_args
 from pbx_bridge.agi.protocol import (
     AgiProtocolError,
@@ -26,6 +27,7 @@ from pbx_bridge.agi.variables import (
     route_variables,
 )
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 printable = st.text(st.characters(min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters="\x7f"))
 names = st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)
@@ -77,10 +79,22 @@ def test_chain_splits_back_into_its_steps(steps: list[tuple[str, int]]) -> None:
     assert (variables["ROUTE_TARGET"], int(variables["ROUTE_TIMEOUT"])) == steps[0]
 
 
-@pytest.mark.parametrize("target", ["PJSIP/1|2", "PJSIP/1~2", "PJSIP/101,20", "", "  "])
+@pytest.mark.parametrize("target", [*UNSAFE_DIAL_STRINGS, ""])
 def test_unsafe_dial_strings_are_refused(target: str) -> None:
     with pytest.raises(ValueError):
         route_variables(RouteDecision(RouteKind.MANAGER, (RouteStep(target, 20),)))
+
+
+@given(st.text(max_size=60))
+def test_fastagi_sends_exactly_the_dial_strings_the_writers_accept(target: str) -> None:
+    """The server's refusal and the rule every writer applies are one rule."""
+    decision = RouteDecision(RouteKind.MANAGER, (RouteStep(target, 20),))
+    try:
+        route_commands(decision)
+        sent = True
+    except ValueError:
+        sent = False
+    assert sent == (dial_string_problem(target) is None)
 
 
 def test_overlong_commands_are_refused() -> None:

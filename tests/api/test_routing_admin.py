@@ -22,11 +22,13 @@ from callrouter.api.app import create_app
 from callrouter.settings import Settings
 from callrouter.wiring import Container, routing_options
 from crm_core.metrics import Metrics
-from crm_core.models import Manager, PhoneNumber
+from crm_core.models import Manager, NumberList, PhoneNumber
 from crm_core.models.auth import AuditEntry
+from crm_core.models.enums import ListKind, ListTreatment
 from crm_core.models.routing_config import RoutingSettings, RoutingTarget
 from routing.service import RoutingService
 from tests.api.conftest import Staff, add_counterparty
+from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 BASE = "/api/v1/routing"
 WEDNESDAY_11 = "2026-03-04T11:00"
@@ -307,7 +309,9 @@ def test_holidays_list_create_delete(client: TestClient, staff: Staff, db: Sessi
 
 def test_each_change_is_in_the_next_decision(routed: TestClient, staff: Staff) -> None:
     admin = staff.headers(staff.admin)
-    assert route(routed, staff)["steps"] == [{"target": "PJSIP/reception", "timeout_s": 30}]  # cache is warm
+    assert route(routed, staff)["steps"] == [
+        {"target": "PJSIP/reception", "timeout_s": 30, "problem": None}
+    ]  # cache is warm
 
     desk = routed.post(
         f"{BASE}/targets", json={"name": "desk", "dial_string": "PJSIP/100"}, headers=admin
@@ -318,7 +322,7 @@ def test_each_change_is_in_the_next_decision(routed: TestClient, staff: Staff) -
         headers=admin,
     ).json()
     routed.patch(f"{BASE}/settings", json={"default_target_id": desk["id"]}, headers=admin)
-    assert route(routed, staff)["steps"] == [{"target": "PJSIP/100", "timeout_s": 20}]
+    assert route(routed, staff)["steps"] == [{"target": "PJSIP/100", "timeout_s": 20, "problem": None}]
 
     routed.patch(f"{BASE}/targets/{desk['id']}", json={"dial_string": "PJSIP/101"}, headers=admin)
     assert route(routed, staff)["target"] == "PJSIP/101"
@@ -388,3 +392,69 @@ def test_dry_run_roles_and_unavailable_routing(client: TestClient, routed: TestC
     assert STRANGER in body["reason"]
     no_service = client.get("/routing/dry-run", params=params, headers=staff.headers(staff.admin))
     assert (no_service.status_code, no_service.json()["error"]) == (503, "routing-unavailable")
+
+
+# dial strings ---------------------------------------------------------------------------------------------
+
+# (method, path, body field, other fields): every API writer of a dial string
+DIAL_WRITERS: list[tuple[str, str, str, dict[str, Any]]] = [
+    ("POST", "/api/v1/managers", "dial_target", {"name": "New", "login": "newbie"}),
+    ("PATCH", "/api/v1/managers/{manager}", "dial_target", {}),
+    ("POST", f"{BASE}/targets", "dial_string", {"name": "hr"}),
+    ("PATCH", f"{BASE}/targets/{{target}}", "dial_string", {}),
+    (
+        "POST",
+        "/api/v1/number-lists",
+        "target",
+        {"name": "HR", "kind": "job_candidates", "treatment": "route"},
+    ),
+    ("PATCH", "/api/v1/number-lists/{list}", "target", {}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "field", "other"), DIAL_WRITERS)
+def test_a_dial_string_fastagi_could_not_send_is_refused_when_written(
+    client: TestClient,
+    staff: Staff,
+    target: RoutingTarget,
+    db: Session,
+    method: str,
+    path: str,
+    field: str,
+    other: dict[str, Any],
+) -> None:
+    admin = staff.headers(staff.admin)
+    routed_list = NumberList(name="Candidates", kind=ListKind.JOB_CANDIDATES, treatment=ListTreatment.ROUTE,
+                             target="PJSIP/300")  # fmt: skip
+    db.add(routed_list)
+    db.commit()
+    url = path.format(manager=staff.manager.id, target=target.id, list=routed_list.id)
+    for dial in [t for t in UNSAFE_DIAL_STRINGS if t.strip()]:
+        refused = client.request(method, url, json=other | {field: dial}, headers=admin)
+        assert refused.status_code == 422, (dial, refused.text)
+        assert refused.json()["error"] == "invalid-dial-string", dial
+        assert refused.json()["detail"]["field"] == field
+    db.expire_all()
+    stored = {
+        *db.scalars(select(Manager.dial_target)),
+        *db.scalars(select(RoutingTarget.dial_string)),
+        *db.scalars(select(NumberList.target)),
+    }
+    assert stored == {None, "PJSIP/100", "PJSIP/300"}
+    accepted = client.request(method, url, json=other | {field: "PJSIP/301&PJSIP/302"}, headers=admin)
+    assert accepted.status_code in (200, 201), accepted.text
+
+
+def test_dry_run_flags_a_chain_fastagi_would_refuse(routed: TestClient, staff: Staff, db: Session) -> None:
+    """A target stored before the rule existed: the dry run says the call would get the default route."""
+    owner = db.get(Manager, staff.manager.id)
+    assert owner is not None
+    owner.dial_target = "PJSIP/201|PJSIP/202"
+    db.add(PhoneNumber(e164="+79001110002", counterparty_id=add_counterparty(db, "Acme", owner).id))
+    db.commit()
+    body = route(routed, staff, "+79001110002")
+    assert body["steps"][0]["target"] == "PJSIP/201|PJSIP/202"
+    assert "'|'" in body["steps"][0]["problem"]
+    assert [s["problem"] for s in body["steps"][1:]] == [None] * (len(body["steps"]) - 1)
+    assert "'|'" in body["chain_error"]
+    assert route(routed, staff)["chain_error"] is None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from dialplan_text import Extension, parse_dialplan
 
 from callrouter.settings import Settings, split_bind
 from pbx_bridge.agi.server import ROUTE_SCRIPT
@@ -14,52 +14,6 @@ from pbx_bridge.agi.variables import STEP_SEPARATOR, TIMEOUT_SEPARATOR, VARIABLE
 from routing.decision import RouteKind
 
 CONF_DIR = Path(__file__).resolve().parents[2] / "asterisk_conf"
-
-
-@dataclass
-class Priority:
-    label: str | None
-    app: str
-    data: str
-
-
-@dataclass
-class Extension:
-    pattern: str
-    priorities: list[Priority] = field(default_factory=list)
-
-    def labels(self) -> set[str]:
-        return {p.label for p in self.priorities if p.label}
-
-
-def parse_dialplan(text: str) -> dict[str, list[Extension]]:
-    """Contexts -> extensions -> priorities, for the ``exten =>`` / ``same =>`` subset the file uses."""
-    contexts: dict[str, list[Extension]] = {}
-    current: list[Extension] | None = None
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(";", 1)[0].strip()
-        if not line:
-            continue
-        if m := re.fullmatch(r"\[([\w-]+)\]", line):
-            current = contexts.setdefault(m.group(1), [])
-            continue
-        m = re.fullmatch(r"(exten|same)\s*=>\s*(.*)", line)
-        assert m and current is not None, f"line {lineno}: unexpected {raw!r}"
-        kind, rest = m.groups()
-        if kind == "exten":
-            pattern, _, rest = rest.partition(",")
-            current.append(Extension(pattern))
-            priority, _, rest = rest.partition(",")
-            assert priority == "1", f"line {lineno}: an extension starts at priority 1"
-        else:
-            assert current, f"line {lineno}: 'same' before any 'exten'"
-            priority, _, rest = rest.partition(",")
-            assert re.fullmatch(r"n(\([\w-]+\))?", priority), f"line {lineno}: priority {priority!r}"
-        app = re.fullmatch(r"(\w+)\((.*)\)", rest)
-        assert app, f"line {lineno}: application call expected, got {rest!r}"
-        label = re.search(r"\(([\w-]+)\)", priority)
-        current[-1].priorities.append(Priority(label.group(1) if label else None, *app.groups()))
-    return contexts
 
 
 @pytest.fixture(scope="module")
@@ -91,8 +45,10 @@ def test_every_goto_lands_on_a_label(inbound: Extension) -> None:
         if p.app == "GotoIf"
         for target in re.findall(r"\?([\w-]+)$", p.data)
     }
-    assert targets == {"reject", "default", "done", "step", "congestion", "hangup"}
+    assert targets == {"reject", "fallback", "nofallback", "done", "step", "congestion", "hangup"}
     assert targets <= inbound.labels()
+    gotos = {p.data for p in inbound.priorities if p.app == "Goto"}
+    assert gotos <= inbound.labels()
 
 
 def test_route_kinds_compared_are_real_kinds(inbound: Extension) -> None:
@@ -106,18 +62,31 @@ def test_chain_loop_uses_the_servers_separators(inbound: Extension) -> None:
     assert f"CUT(ROUTE_CHAIN,{STEP_SEPARATOR},${{CR_I}})" in data
     dials = [p.data for p in inbound.priorities if p.app == "Dial"]
     assert f"${{CUT(CR_STEP,{TIMEOUT_SEPARATOR},1)}},${{CUT(CR_STEP,{TIMEOUT_SEPARATOR},2)}}" in dials
-    assert "${CALLROUTER_DEFAULT_ROUTE},${CALLROUTER_DEFAULT_TIMEOUT}" in dials
+    assert "${CALLROUTER_FALLBACK_ROUTE},${CALLROUTER_FALLBACK_TIMEOUT}" in dials
 
 
-def test_failure_and_empty_answers_dial_the_default_route(inbound: Extension) -> None:
+def test_failure_and_empty_answers_dial_the_fallback_route(inbound: Extension) -> None:
     gotos = [p.data for p in inbound.priorities if p.app == "GotoIf"]
-    to_default = next(data for data in gotos if data.endswith("?default"))
+    to_default = next(data for data in gotos if data.endswith("?fallback"))
     for condition in ('"${AGISTATUS}" = "FAILURE"', '"${ROUTE_TARGET}" = ""', '"${ROUTE_CHAIN}" = ""'):
         assert condition in to_default
     apps = [p.app for p in inbound.priorities]
     reject = [p.label for p in inbound.priorities].index("reject")
     assert {"Busy", "Congestion"} <= set(apps[reject:])
     assert apps.index("AGI") < apps.index("GotoIf") < apps.index("Dial")
+
+
+def test_an_unset_fallback_route_is_loud_not_a_made_up_endpoint(inbound: Extension) -> None:
+    """No built-in fallback (no endpoint exists on every PBX): a WARNING each call, an ERROR when needed."""
+    sets = " ".join(p.data for p in inbound.priorities if p.app in ("Set", "ExecIf", "MSet"))
+    assert "Set(CALLROUTER_FALLBACK_ROUTE=" not in sets
+    assert '$["${CALLROUTER_FALLBACK_ROUTE}" = ""]?Log(WARNING,' in sets
+    labels = [p.label for p in inbound.priorities]
+    fallback = inbound.priorities[labels.index("fallback") :]
+    assert fallback[1].data == '$["${CALLROUTER_FALLBACK_ROUTE}" = ""]?nofallback'
+    missing = inbound.priorities[labels.index("nofallback") :]
+    assert (missing[0].app, missing[0].data.split(",")[0]) == ("Log", "ERROR")
+    assert (missing[1].app, missing[1].data) == ("Goto", "congestion")
 
 
 def read_ini(path: Path) -> dict[str, list[tuple[str, str]]]:

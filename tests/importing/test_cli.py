@@ -110,3 +110,10 @@ def test_a_failure_after_writing_leaves_no_row(
     assert result.exit_code == 2
     assert "import aborted, nothing written" in result.stderr
     assert stored(database) == (0, 0)
+
+
+def test_a_managers_file_with_an_undialable_target_reports_the_line(database: str, tmp_path: Path) -> None:
+    text = 'login,name,dial_target\nivanov,Иван,"PJSIP/101,20"\npetrov,Пётр,PJSIP/102\n'
+    result = CliRunner().invoke(app, ["import", write(tmp_path, "m.csv", text), "--kind", "managers"])
+    assert (result.exit_code, result.stdout.strip()) == (1, "1 created, 0 updated, 0 unchanged, 1 rejected")
+    assert "line 2: dial target contains ','" in result.stderr

@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +14,7 @@ from sqlalchemy.orm import Session
 from crm_core.importing import MANAGER_COLUMNS, ErrorCode, ImportReport, import_managers, read_csv
 from crm_core.models.enums import ManagerRole
 from crm_core.models.people import Manager
+from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 pytestmark = pytest.mark.usefixtures("db_url")
 
@@ -51,3 +55,16 @@ def test_reimport_is_unchanged_and_a_changed_field_updates(session: Session) -> 
     assert (changed.created, changed.updated, changed.unchanged) == (1, 1, 0)
     ivanov = session.scalars(select(Manager).where(Manager.login == "ivanov")).one()
     assert (ivanov.extension, ivanov.controller_id is not None) == ("201", True)
+
+
+@pytest.mark.parametrize("target", [t for t in UNSAFE_DIAL_STRINGS if t.strip()])
+def test_an_undialable_target_is_a_line_error_and_the_rest_is_imported(session: Session, target: str) -> None:
+    """The dial target FastAGI could not send is refused on its line; an empty cell is simply unset."""
+    rows = [["login", "name", "dial_target"], ["ivanov", "Иван", target], ["petrov", "Пётр", "PJSIP/102"]]
+    text = io.StringIO()
+    csv.writer(text).writerows([*rows, ["sidorov", "Сидор", ""]])
+    report = run(session, text.getvalue())
+    assert [(e.line, e.code) for e in report.errors] == [(2, ErrorCode.BAD_VALUE)]
+    assert "dial target" in report.errors[0].reason
+    stored = {m.login: m.dial_target for m in session.scalars(select(Manager))}
+    assert stored == {"petrov": "PJSIP/102", "sidorov": None}

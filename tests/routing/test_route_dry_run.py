@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing
+from pathlib import Path
 from types import SimpleNamespace
 
 import httpx
@@ -15,8 +16,12 @@ from typer.testing import CliRunner
 from callrouter.api.deps import SupervisorUser
 from callrouter.api.routing_dry_run import router
 from callrouter.cli import app as cli_app
-from callrouter.cli.route import render
+from callrouter.cli.route import INVALID_CHAIN_EXIT, render
+from crm_core.db import make_engine
+from crm_core.migrations import upgrade
+from crm_core.models import ManagerRole, PhoneNumber
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.api.conftest import add_counterparty, add_manager
 
 
 def test_render_shows_kind_reason_chain_and_flags() -> None:
@@ -72,3 +77,36 @@ async def test_api_dry_run_explains_the_route(
     assert [s["target"] for s in body["steps"]] == ["PJSIP/101", "PJSIP/102", "PJSIP/200", "PJSIP/100"]
     assert "personal manager Ann" in body["reason"]
     assert too_long.status_code == 422
+
+
+def test_render_flags_a_chain_fastagi_would_refuse() -> None:
+    decision = RouteDecision(RouteKind.MANAGER, (RouteStep('PJSIP/"101"', 20), RouteStep("PJSIP/100", 30)))
+    lines = render(decision).splitlines()
+    assert lines[3:5] == [
+        "  1. 'PJSIP/\"101\"'  INVALID: contains '\"', which Dial() treats as argument syntax",
+        "  2. PJSIP/100  30 s",
+    ]
+    assert lines[-1].startswith("ERROR:    FastAGI cannot send this chain")
+    assert "default route" in lines[-1]
+
+
+def test_cli_route_exits_non_zero_on_a_stored_chain_fastagi_would_refuse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'route.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with Session(engine) as session:  # written before the rule existed, or behind the API's back
+        ann = add_manager(session, "ann", ManagerRole.MANAGER, dial_target="PJSIP/101~20")
+        session.add(
+            PhoneNumber(e164="+79001110001", counterparty_id=add_counterparty(session, "Acme", ann).id)
+        )
+        session.commit()
+    engine.dispose()
+    monkeypatch.setenv("CALLROUTER_ENV", "development")
+    monkeypatch.setenv("CALLROUTER_DATABASE_URL", url)
+    monkeypatch.delenv("CALLROUTER_REDIS_URL", raising=False)
+    result = CliRunner().invoke(cli_app, ["route", "89001110001", "--at", "2026-03-04T11:00"])
+    assert result.exit_code == INVALID_CHAIN_EXIT != 0, result.output
+    assert "1. 'PJSIP/101~20'  INVALID: contains '~'" in result.output
+    assert "ERROR:    FastAGI cannot send this chain" in result.output

@@ -21,6 +21,7 @@ from callrouter.api.schemas.phones import (
 from crm_core.models import NumberList, PhoneNumber
 from crm_core.repositories.scoped import get_visible, scoped
 from crm_core.services import crm_policies, phones, records
+from crm_core.services.dial_targets import require_dialable
 
 router = APIRouter(prefix="/api/v1/number-lists", tags=["number lists"], responses=ERROR_RESPONSES)
 ListId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -39,9 +40,9 @@ def list_lists(user: CurrentUser, session: DbSession, paging: Paging) -> Page[Nu
 def create_list(
     body: NumberListCreate, user: AdminUser, session: DbSession, after: Invalidations
 ) -> NumberListRead:
-    created = records.create(
-        session, user.viewer, NumberList, crm_policies.NUMBER_LISTS, body.model_dump(exclude_unset=True)
-    )
+    values = body.model_dump(exclude_unset=True)
+    require_dialable(values, "target")
+    created = records.create(session, user.viewer, NumberList, crm_policies.NUMBER_LISTS, values)
     after.invalidate_config()
     return NumberListRead.model_validate(created)
 
@@ -56,9 +57,9 @@ def update_list(
     list_id: ListId, body: NumberListUpdate, user: AdminUser, session: DbSession, after: Invalidations
 ) -> NumberListRead:
     entity = get_visible(session, user.viewer, NumberList, list_id)
-    records.update(
-        session, user.viewer, entity, crm_policies.NUMBER_LISTS, body.model_dump(exclude_unset=True)
-    )
+    values = body.model_dump(exclude_unset=True)
+    require_dialable(values, "target")
+    records.update(session, user.viewer, entity, crm_policies.NUMBER_LISTS, values)
     after.invalidate_config()
     after.invalidate_numbers(_entries(session, list_id))
     return NumberListRead.model_validate(entity)

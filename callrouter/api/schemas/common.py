@@ -33,7 +33,16 @@ Text = Annotated[str, StringConstraints(max_length=10_000), AfterValidator(_stor
 Email = Annotated[
     str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"), AfterValidator(_storable)
 ]
-Target = Annotated[str, StringConstraints(min_length=1, max_length=128), AfterValidator(_storable)]
+Target = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=128),
+    AfterValidator(_storable),
+    Field(
+        description='An Asterisk dial string; without | ~ , " \\, spaces, control characters or '
+        "unbalanced brackets (refused as invalid-dial-string)",
+        examples=["PJSIP/101", "PJSIP/102&PJSIP/103", "Local/reception@agents"],
+    ),
+]
 ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z._:/-]+$")]
 RawNumber = Annotated[
     str,
