@@ -161,8 +161,9 @@ class CallTracker:
         self._finished[call.linkedid] = None
         if len(self._finished) > _RECENT_FINISHED:
             self._finished.popitem(last=False)
-        for uid in [u for u, owner in self._owner.items() if owner == call.linkedid]:
-            del self._owner[uid]
+        for uid in call.channels:
+            if self._owner.get(uid) == call.linkedid:
+                del self._owner[uid]
         call.complete = complete
         ends = [(c.hungup_at, c.hungup_guess) for c in call.channels.values() if c.hungup_at is not None]
         if ends:
