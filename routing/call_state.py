@@ -101,6 +101,7 @@ class CallTracker:
             started_guess = not (isinstance(event, ChannelCreated) and event.uniqueid == lid)
             call = CallState(linkedid=lid, started_at=event.at, last_event_at=event.at)
             call.started_guess = started_guess
+        known = len(call.channels)
         changed = _fold(call, event)
         if not changed:
             return Applied(lid, False)
@@ -111,7 +112,8 @@ class CallTracker:
         if not call.channels:
             return Applied(lid, False)
         self.calls[lid] = call
-        self._own(call)
+        if len(call.channels) != known:
+            self._own(call)
         if isinstance(event, AttendedTransferred) and event.target_uniqueid:
             self._owner[event.target_uniqueid] = lid
         if call.live:

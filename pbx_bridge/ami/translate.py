@@ -194,22 +194,18 @@ class AmiTranslator:
         if raw is None:
             return self._clock(), False
         try:
-            return float(raw), True
+            at = float(raw)
         except ValueError:
             self.fault(pbx, "bad_timestamp", message, raw[:64])
             return None
+        return at, True
 
-    def _learn_clock(self, pbx: str, message: Mapping[str, str]) -> None:
-        """Every stamped frame, relevant or not, tells how far the PBX's clock is from ours."""
-        try:
-            at = float(message.get("Timestamp") or "")
-        except ValueError:
-            return
+    def _learn_clock(self, pbx: str, at: float) -> None:
+        """Each stamped call event also tells how far the PBX's clock is from ours."""
         self._offsets.setdefault(pbx, deque(maxlen=_OFFSET_SAMPLES)).append(at - self._clock())
 
     def translate(self, pbx: str, message: Mapping[str, str]) -> tuple[CallEvent, ...]:
         """The call events ``message`` carries: usually one, none when irrelevant or unusable."""
-        self._learn_clock(pbx, message)
         name = message.get("Event")
         if name in _TRANSFERS:
             return self._transfer(pbx, name, message)
@@ -232,7 +228,10 @@ class AmiTranslator:
             return ()
         if event is None:
             return ()
-        return (event,) if timed[1] else (replace(event, stamped=False),)
+        if not timed[1]:
+            return (replace(event, stamped=False),)
+        self._learn_clock(pbx, timed[0])
+        return (event,)
 
     def _transfer(self, pbx: str, name: str, message: Mapping[str, str]) -> tuple[CallEvent, ...]:
         timed = self._time(pbx, message)

@@ -25,9 +25,10 @@ def test_snapshot_time_follows_the_pbx_clock_seen_on_events(traces_dir: Path) ->
     frames = trace_frames(traces_dir, "sip/s1")
     now = [0.0]
     translator = AmiTranslator(Metrics(), clock=lambda: now[0])
-    stamp = float(next(f["Timestamp"] for f in frames if "Timestamp" in f))
+    created = next(f for f in frames if f.get("Event") == "Newchannel")
+    stamp = float(created["Timestamp"])
     now[0] = stamp - 30.0  # our clock is 30 s behind the PBX's; the event arrives 10 ms late
-    translator.translate("main", {**frames[1], "Timestamp": f"{stamp - 0.01:.6f}"})
+    translator.translate("main", {**created, "Timestamp": f"{stamp - 0.01:.6f}"})
     now[0] += 100.0
     assert abs(translator.pbx_now("main") - (stamp + 100.0)) < 0.02
 
