@@ -45,9 +45,9 @@ def fold_rate(frames: list[dict[str, str]]) -> tuple[float, int]:
     finished = 0
     start = time.perf_counter()
     for f in frames:
-        event = translator.translate("main", f)
-        if event is not None and tracker.apply(event).finished is not None:
-            finished += 1
+        for event in translator.translate("main", f):
+            if tracker.apply(event).finished is not None:
+                finished += 1
     return len(frames) / (time.perf_counter() - start), finished
 
 

@@ -6,16 +6,21 @@ formatted it (``at``, epoch seconds). Adapters build these from AMI frames; the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelEvent:
-    """Common fields: the conversation, the channel and the event time."""
+    """Common fields: the conversation, the channel and the event time.
+
+    ``stamped`` is False when ``at`` is the time the event was *received* (the frame had no ``Timestamp``):
+    right for a live event, wrong for one delivered late after a gap.
+    """
 
     linkedid: str
     uniqueid: str
     at: float
+    stamped: bool = field(default=True, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,35 @@ class HungUp(ChannelEvent):
 
 
 @dataclass(frozen=True, slots=True)
+class BlindTransferred(ChannelEvent):
+    """``BlindTransfer`` (a DTMF transfer or a SIP REFER): the transferer (``uniqueid``) handed its peer
+    ``transferee_uniqueid`` to ``context``/``exten`` and left the conversation."""
+
+    transferee_uniqueid: str
+    context: str
+    exten: str
+
+
+@dataclass(frozen=True, slots=True)
+class AttendedTransferred(ChannelEvent):
+    """``AttendedTransfer``: the transferer's first channel (``uniqueid``) left; the transferee now talks to
+    the target of the consultation call (``target_*``; empty when the transfer went to an application)."""
+
+    transferee_uniqueid: str
+    target_uniqueid: str
+    target_channel: str
+    target_caller_num: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelMovedAway(ChannelEvent):
+    """The channel ``uniqueid`` left this conversation for ``to_linkedid`` (an attended transfer merged the
+    consultation call into the transferee's); in this conversation it is gone from ``at`` on."""
+
+    to_linkedid: str
+
+
+@dataclass(frozen=True, slots=True)
 class LiveChannel:
     """One channel of a live-channel snapshot (AMI ``CoreShowChannel``), taken after a (re)connect."""
 
@@ -140,4 +174,7 @@ CallEvent = (
     | RouteVariableSet
     | RecordingStarted
     | HungUp
+    | BlindTransferred
+    | AttendedTransferred
+    | ChannelMovedAway
 )

@@ -7,10 +7,11 @@ fallback is answered (the manager's no-answer stays in the rung list).
   in one of ``inbound_contexts``; otherwise outbound when it dialled an outside number (``min_outside_digits``
   or more digits), internal when it dialled an extension. A trunk leg created *by* an outbound call is in an
   inbound context too, but it never starts the call, so it is not mistaken for an inbound call.
-* **Answered by a person**: a dial to a target (or a queue member) answered, unless the target matches one
-  of ``machine_targets`` (shell patterns, case-insensitive, e.g. ``*voicemail*``). A call whose inbound leg
-  was answered by the dialplan itself (``Answer()`` then IVR / ``VoiceMail()``) with no person answering is
-  ``not_answered_by_person``.
+* **Answered by a person**: a dial to a target (or a queue member) answered, unless every answered target
+  matches one of ``machine_targets`` (shell patterns, case-insensitive, e.g. ``*voicemail*``). A call
+  answered and then transferred is answered, whatever the transfer target did: never missed. A call whose
+  inbound leg was answered by the dialplan itself (``Answer()`` then IVR / ``VoiceMail()``) with no person
+  answering is ``not_answered_by_person``.
 * **Missed reasons** (inbound, nobody answered): ``ROUTE_KIND=blacklist`` is *rejected* (recorded, not
   missed); ``ROUTE_AFTER_HOURS`` truthy is ``after_hours``; the caller hanging up while it rang (last dial
   CANCEL, queue abandon, or before any dial result) is ``abandoned``, or ``short_abandon`` under
@@ -25,7 +26,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from crm_core.models.enums import CallDirection, CallDisposition, MissedReason
-from crm_core.services.call_records import FinishedCall, RungTarget
+from crm_core.services.call_records import AnsweredLeg, FinishedCall, RungTarget
+from routing.call_legs import LegInfo
 from routing.call_state import UNKNOWN_CALLER, CallState, DialInfo
 
 DEFAULT_INBOUND_CONTEXTS = ("from-trunk", "from-trunk-queue", "callrouter-inbound")
@@ -132,7 +134,9 @@ def classify(call: CallState, cfg: PolicyConfig) -> Verdict:
         callee = call.dialled_exten
         rings_from = min((d.began_at for d in call.dials), default=call.started_at)
     person = call.answered_at is not None and not (
-        direction is CallDirection.INBOUND and cfg.is_machine(call.answered_target)
+        direction is CallDirection.INBOUND
+        and cfg.is_machine(call.answered_target)
+        and all(cfg.is_machine(leg.target) for leg in call.legs)
     )
     answered_at = call.answered_at if person else None
     reason: MissedReason | None = None
@@ -208,4 +212,19 @@ def finished_call(call: CallState, verdict: Verdict) -> FinishedCall:
         route_kind=call.route_vars.get("ROUTE_KIND") or None,
         route_manager_id=int(manager_id) if manager_id.isdigit() else None,
         recording_file=call.recording_file,
+        legs=tuple(_answered_leg(leg) for leg in call.legs),
+        transferred_to=call.legs[-1].target if len(call.legs) > 1 else None,
+        approximate=call.approximate,
+    )
+
+
+def _answered_leg(leg: LegInfo) -> AnsweredLeg:
+    return AnsweredLeg(
+        target=leg.target,
+        answered_at=datetime.fromtimestamp(leg.answered_at, UTC),
+        ended_at=_ts(leg.ended_at),
+        talk_seconds=leg.talk_seconds,
+        dial_string=leg.dial_string,
+        dest_number=leg.dest_caller_num,
+        approximate=leg.answered_guess or leg.ended_guess,
     )

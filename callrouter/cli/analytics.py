@@ -195,7 +195,9 @@ def kpi(start: DateOption = None, end: DateOption = None) -> None:
     with _session() as (session, tz, today):
         period = _period(start, end, Period(today.replace(day=1), today))
         kpis = manager_kpis(session, period, tz)
-    headers = ("manager", "answered", "missed", "called back", "median callback", "revenue", "active", "won")
+    headers = (
+        "manager", "answered", "talk", "missed", "called back", "median callback", "revenue", "active", "won"
+    )  # fmt: skip
     table = Table(*headers, title=f"Manager KPIs {period.start}..{period.end}")
     for k in kpis:
         rate = "-" if k.callbacks.rate is None else f"{k.callbacks.rate:.0%}"
@@ -203,6 +205,7 @@ def kpi(start: DateOption = None, end: DateOption = None) -> None:
         table.add_row(
             k.name,
             str(k.calls_answered),
+            str(timedelta(seconds=round(k.talk_seconds))),
             str(k.callbacks.missed),
             rate,
             median,

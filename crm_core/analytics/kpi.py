@@ -3,8 +3,9 @@
 =====================  ===========================================================================
 KPI                    definition
 =====================  ===========================================================================
-calls answered         call records with disposition ``answered`` answered by the manager, started
-                       in the period
+calls answered         call records with disposition ``answered`` started in the period in which the
+                       manager talked to the caller (answered, or took the call over by a transfer)
+talk time              the manager's own legs' talk time in those calls (a transferred call is split)
 missed calls           missed calls assigned to the manager, created in the period
 callback rate          share of those missed calls with ``called_back_at`` set (``None`` if none)
 median callback        median of ``called_back_at - created_at`` over those called back
@@ -64,6 +65,7 @@ class ManagerKpi:
     manager_id: int
     name: str
     calls_answered: int
+    talk_seconds: float
     callbacks: CallbackStats
     revenue: Decimal
     active_clients: int
@@ -83,7 +85,8 @@ def manager_kpis(session: Session, period: Period, timezone: str) -> list[Manage
         ManagerKpi(
             manager_id=mid,
             name=name,
-            calls_answered=answered.get(mid, 0),
+            calls_answered=answered[mid].calls if mid in answered else 0,
+            talk_seconds=answered[mid].talk_seconds if mid in answered else 0.0,
             callbacks=callback_stats(missed.get(mid, [])),
             revenue=shipments.get(mid, (Decimal(0), 0))[0],
             active_clients=shipments.get(mid, (Decimal(0), 0))[1],

@@ -8,7 +8,7 @@ import importlib
 import pkgutil
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
-from crm_core.models.calls import CallRecord, MissedCall
+from crm_core.models.calls import CallLeg, CallRecord, MissedCall
 from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.enums import (
     CallDirection,
@@ -31,6 +31,7 @@ __all__ = [
     "Base",
     "CallDirection",
     "CallDisposition",
+    "CallLeg",
     "CallRecord",
     "ClientStatus",
     "ContactPerson",

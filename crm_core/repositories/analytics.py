@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from crm_core.analytics.period import Period
 from crm_core.models import (
     CallDisposition,
+    CallLeg,
     CallRecord,
     ClientStatus,
     Counterparty,
@@ -194,19 +195,41 @@ def managers_by_id(session: Session, ids: Sequence[int] = ()) -> dict[int, str]:
     return {mid: name for mid, name in session.execute(stmt)}
 
 
-def answered_calls_per_manager(session: Session, start: datetime, end: datetime) -> dict[int, int]:
-    """Answered calls per answering manager, started in ``[start, end)``."""
-    stmt = (
-        select(CallRecord.answered_by_manager_id, func.count())
-        .where(
-            CallRecord.answered_by_manager_id.is_not(None),
-            CallRecord.disposition == CallDisposition.ANSWERED,
-            CallRecord.started_at >= start,
-            CallRecord.started_at < end,
-        )
-        .group_by(CallRecord.answered_by_manager_id)
+@dataclass(frozen=True)
+class AnsweredCalls:
+    """A manager's answered calls in a period and the talk time of their own legs in them."""
+
+    calls: int
+    talk_seconds: float
+
+
+def answered_calls_per_manager(session: Session, start: datetime, end: datetime) -> dict[int, AnsweredCalls]:
+    """Per manager, the answered calls started in ``[start, end)`` in which they talked to the caller (a leg
+    of theirs, a transfer target included), and the sum of their legs' talk time. A record without legs
+    (none answered by a known target) counts for the manager it names, with its own talk time."""
+    in_period = (
+        CallRecord.disposition == CallDisposition.ANSWERED,
+        CallRecord.started_at >= start,
+        CallRecord.started_at < end,
     )
-    return _by_manager(session.execute(stmt))
+    legs = session.execute(
+        select(CallLeg.manager_id, CallLeg.call_record_id, CallLeg.talk_seconds)
+        .join(CallRecord, CallRecord.id == CallLeg.call_record_id)
+        .where(*in_period)
+    ).all()
+    with_legs = {rid for _, rid, _ in legs}
+    answered = session.execute(
+        select(CallRecord.answered_by_manager_id, CallRecord.id, CallRecord.talk_seconds).where(
+            CallRecord.answered_by_manager_id.is_not(None), *in_period
+        )
+    ).all()
+    calls: dict[int, set[int]] = {}
+    talk: dict[int, float] = {}
+    for mid, rid, seconds in [*legs, *((m, r, None if r in with_legs else t) for m, r, t in answered)]:
+        if mid is not None:
+            calls.setdefault(mid, set()).add(rid)
+            talk[mid] = talk.get(mid, 0.0) + (seconds or 0.0)
+    return {mid: AnsweredCalls(len(rids), talk[mid]) for mid, rids in calls.items()}
 
 
 def missed_calls_per_manager(

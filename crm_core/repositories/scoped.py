@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, 
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from crm_core.models import (
+    CallLeg,
     CallRecord,
     ContactPerson,
     Counterparty,
@@ -108,10 +109,14 @@ def _visibility(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
         missed_mine = exists().where(
             missed.call_record_id == CallRecord.id, managed_by(viewer, missed.assigned_manager_id)
         )
+        leg_mine = exists().where(
+            CallLeg.call_record_id == CallRecord.id, managed_by(viewer, CallLeg.manager_id)
+        )
         return or_(
             managed_by(viewer, CallRecord.answered_by_manager_id),
             CallRecord.counterparty_id.in_(cps),
             missed_mine,
+            leg_mine,
         )
     raise TypeError(f"no visibility rule for {model.__name__}")
 

@@ -12,6 +12,9 @@ Rules (the caller commits):
   (``attempts`` += 1) instead of opening a second one.
 * An answered call that connects that number with a person afterwards (outbound by any manager, or
   inbound answered by a person) closes its open missed calls as ``called_back``.
+* Every answered leg is stored in order (``call_legs``) with the manager behind its target, so each
+  manager is credited with their own talk time; ``transferred_to`` is the last leg's target when the call
+  was handed on. ``approximate`` says a stored time is a guess (events lost in a gap).
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from crm_core.models.calls import CallRecord, MissedCall
+from crm_core.models.calls import CallLeg, CallRecord, MissedCall
 from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.enums import CallDirection, CallDisposition, MissedReason, MissedStatus
 from crm_core.models.people import Manager
@@ -49,6 +52,19 @@ class RungTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class AnsweredLeg:
+    """One answered party: the target, how to find its manager, and when it talked to the caller."""
+
+    target: str
+    answered_at: datetime
+    ended_at: datetime | None
+    talk_seconds: float | None
+    dial_string: str = ""
+    dest_number: str = ""
+    approximate: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class FinishedCall:
     """What call tracking knows about a finished conversation, already classified."""
 
@@ -71,6 +87,9 @@ class FinishedCall:
     route_kind: str | None = None
     route_manager_id: int | None = None
     recording_file: str | None = None
+    legs: tuple[AnsweredLeg, ...] = field(default=())
+    transferred_to: str | None = None
+    approximate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +189,14 @@ def record_finished_call(
         recording_file=call.recording_file,
         counterparty_id=counterparty_id,
         unregistered_number=bool(call.direction is CallDirection.INBOUND and client and phone is None),
+        approximate=call.approximate,
+        transferred_to=call.transferred_to,
     )
     try:
         with session.begin_nested():
             session.add(record)
+            session.flush()
+            session.add_all(_leg_rows(record.id, call.legs, managers))
             session.flush()
     except IntegrityError:
         # written concurrently by another consumer of the same PBX: that record wins
@@ -184,6 +207,25 @@ def record_finished_call(
     missed, merged = _open_or_merge_missed(session, record, call, client, phone, managers, repeat_window)
     called_back = _close_called_back(session, record, call, client, managers)
     return RecordOutcome(record, True, missed, merged, called_back)
+
+
+def _leg_rows(record_id: int, legs: tuple[AnsweredLeg, ...], managers: ManagerDirectory) -> list[CallLeg]:
+    rows = []
+    for position, leg in enumerate(legs):
+        manager = managers.by_target(leg.target, leg.dial_string, leg.dest_number)
+        rows.append(
+            CallLeg(
+                call_record_id=record_id,
+                position=position,
+                target=leg.target,
+                manager_id=manager.id if manager else None,
+                answered_at=leg.answered_at,
+                ended_at=leg.ended_at,
+                talk_seconds=leg.talk_seconds,
+                approximate=leg.approximate,
+            )
+        )
+    return rows
 
 
 def _existing(session: Session, pbx: str, linkedid: str) -> CallRecord | None:

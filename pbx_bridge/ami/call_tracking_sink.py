@@ -54,16 +54,15 @@ class CallTrackingSink:
 
     async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
         """Fold one AMI event; returns once its effect is committed."""
-        event = self._translator.translate(pbx, message)
-        if event is None:
-            return
-        await self._exclusive(self.apply_event, pbx, event)
+        events = self._translator.translate(pbx, message)
+        if events:
+            await self._exclusive(self.apply_events, pbx, events)
 
     async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
         """Finish calls whose channels vanished during a gap and seed calls first seen in the snapshot."""
         live = [c for m in live_channels if (c := self._translator.live_channel(pbx, m)) is not None]
         stamps = [float(m["Timestamp"]) for m in live_channels if _is_float(m.get("Timestamp"))]
-        at = max(stamps) if stamps else self._clock()
+        at = max(stamps) if stamps else self._translator.pbx_now(pbx)
         await self._exclusive(self._reconcile, pbx, live, at)
 
     async def _exclusive(self, work: Callable[..., None], *args: object) -> None:
@@ -77,19 +76,21 @@ class CallTrackingSink:
                 await asyncio.wait([task])
                 raise
 
-    def apply_event(self, pbx: str, event: CallEvent) -> None:
-        """Synchronous core of :meth:`handle` (fold + one transaction)."""
+    def apply_events(self, pbx: str, events: Sequence[CallEvent]) -> None:
+        """Synchronous core of :meth:`handle`: fold the events of one frame, persist them in one transaction
+        (an attended transfer changes two calls)."""
         tracker = self._tracker(pbx)
         try:
-            applied = tracker.apply(event)
-            if not applied.changed:
+            changed = [a for a in (tracker.apply(e) for e in events) if a.changed]
+            if not changed:
                 return
             with self._sessions() as session, session.begin():
-                if applied.finished is not None:
-                    self._write_finished(session, pbx, applied.finished)
-                else:
-                    state = tracker.calls[applied.linkedid]
-                    save_active_call(session, pbx, state.linkedid, state.to_dict())
+                for applied in changed:
+                    if applied.finished is not None:
+                        self._write_finished(session, pbx, applied.finished)
+                    elif applied.linkedid in tracker.calls:
+                        state = tracker.calls[applied.linkedid]
+                        save_active_call(session, pbx, state.linkedid, state.to_dict())
         except Exception:
             self._trackers.pop(pbx, None)  # memory may be ahead of the database: reload it
             raise

@@ -8,6 +8,8 @@ The Twilio call is one inbound channel (``CallSid`` is its Uniqueid and the Link
 
 from __future__ import annotations
 
+from routing.call_legs import end_legs
+from routing.call_model import mark_answered
 from routing.call_state import CallState, ChannelInfo, DialInfo
 from routing.decision import RouteDecision
 
@@ -84,6 +86,8 @@ def dial_ended(call: CallState, index: int, dial_call_status: str, talk_s: float
     >>> dial_began(call, 0, "PJSIP/101", 100.5)
     >>> dial_ended(call, 0, "completed", 30, 140.0), call.answered_at, call.answered_target
     ('ANSWER', 110.0, 'PJSIP/101')
+    >>> [(leg.target, leg.answered_at, leg.ended_at) for leg in call.legs]
+    [('PJSIP/101', 110.0, 140.0)]
     >>> dial_ended(call, 0, "no-answer", 0, 150.0), call.dials[0].ended_at
     ('ANSWER', 140.0)
     """
@@ -92,10 +96,9 @@ def dial_ended(call: CallState, index: int, dial_call_status: str, talk_s: float
         return None if dial is None else dial.status
     dial.status = DIAL_STATUS.get(dial_call_status.strip().lower(), "NOANSWER")
     dial.ended_at = at
-    if dial.status == "ANSWER" and call.answered_at is None:
-        call.answered_at = max(at - max(talk_s, 0.0), dial.began_at)
-        call.answered_target = dial.target
-        call.answered_dial_string = dial.dial_string
+    if dial.status == "ANSWER":
+        mark_answered(call, dial, max(at - max(talk_s, 0.0), dial.began_at))
+        end_legs(call.legs, dial.dest_uniqueid, at)
     call.last_event_at = max(call.last_event_at, at)
     return dial.status
 

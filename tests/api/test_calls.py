@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.models import CallDirection, CallDisposition, CallRecord, MissedCall, MissedReason
+from crm_core.metrics import Metrics
+from crm_core.models import CallDirection, CallDisposition, CallRecord, Manager, MissedCall, MissedReason
+from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
 from tests.api.conftest import Staff, add_counterparty
+from tests.call_tracking.helpers import trace_frames
 
 
 def _call(db: Session, linkedid: str, caller: str, **fields: object) -> CallRecord:
@@ -126,3 +130,30 @@ def test_capture_report_per_manager_and_register(
         headers=staff.headers(staff.admin),
     ).json()
     assert other_month["managers"] == []
+
+
+async def test_transferred_call_shows_its_legs_to_both_managers(
+    client: TestClient, staff: Staff, sessions: sessionmaker[Session], traces_dir: Path
+) -> None:
+    with sessions() as s, s.begin():
+        for who, target in ((staff.manager, "PJSIP/m1"), (staff.other, "PJSIP/m2")):
+            s.get_one(Manager, who.id).dial_target = target
+    sink = CallTrackingSink(sessions, Metrics())
+    for frame in trace_frames(traces_dir, "sip/s8"):
+        await sink.handle("main", frame)
+    (first,) = client.get("/api/v1/calls", headers=staff.headers(staff.manager)).json()["items"]
+    taken = client.get(
+        "/api/v1/calls", params={"manager_id": staff.other.id}, headers=staff.headers(staff.director)
+    )
+    assert [c["id"] for c in taken.json()["items"]] == [first["id"]]
+    detail = client.get(f"/api/v1/calls/{first['id']}", headers=staff.headers(staff.other)).json()
+    assert detail["transferred_to"] == "PJSIP/m2" and detail["approximate"] is False
+    assert [(leg["target"], leg["manager_id"]) for leg in detail["legs"]] == [
+        ("PJSIP/m1", staff.manager.id),
+        ("PJSIP/m2", staff.other.id),
+    ]
+    assert [round(leg["talk_seconds"], 1) for leg in detail["legs"]] == [2.5, 3.5]
+    assert detail["legs"][0]["answered_at"].startswith("2026-11-28T14:43:58")
+    assert (
+        client.get(f"/api/v1/calls/{first['id']}", headers=staff.headers(staff.controller)).status_code == 200
+    )

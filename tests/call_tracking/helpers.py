@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from crm_core.metrics import Metrics
@@ -13,7 +14,7 @@ from pbx_bridge.ami.translate import AmiTranslator
 from routing.call_state import CallState, CallTracker
 from routing.missed_policy import PolicyConfig, Verdict, classify
 
-TRACES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6"]
+TRACES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6", "sip/s8"]
 POLICY = PolicyConfig()
 
 Frame = dict[str, str]
@@ -36,13 +37,11 @@ def fold(frames: Iterable[Mapping[str, str]], tracker: CallTracker | None = None
     tracker = tracker if tracker is not None else CallTracker()
     out: dict[str, Outcome] = {}
     for frame in frames:
-        event = translator.translate("main", frame)
-        if event is None:
-            continue
-        applied = tracker.apply(event)
-        if applied.finished is not None:
-            assert applied.linkedid not in out, f"call {applied.linkedid} finished twice"
-            out[applied.linkedid] = Outcome(applied.finished, classify(applied.finished, POLICY))
+        for event in translator.translate("main", frame):
+            applied = tracker.apply(event)
+            if applied.finished is not None:
+                assert applied.linkedid not in out, f"call {applied.linkedid} finished twice"
+                out[applied.linkedid] = Outcome(applied.finished, classify(applied.finished, POLICY))
     return out
 
 
@@ -117,3 +116,39 @@ def live_snapshot(frames: Sequence[Frame], cut: int) -> list[Frame]:
         chan["BridgeId"] = bridges.get(uid, "")
         chan["Duration"] = _hms(now - created[uid])
     return list(alive.values())
+
+
+@dataclass(frozen=True)
+class CdrRow:
+    """One ``cdr_csv`` row: party A/B channels, start/answer/end (whole seconds, UTC), duration, billsec."""
+
+    channel: str
+    dstchannel: str
+    start: float
+    answer: float | None
+    end: float
+    duration: int
+    billsec: int
+    disposition: str
+
+
+def _cdr_time(raw: str) -> float | None:
+    return datetime.strptime(raw, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC).timestamp() if raw else None
+
+
+def cdr_rows(traces_dir: Path, name: str) -> list[CdrRow]:
+    """The trace's CDR rows in file order (cdr_csv with ``usegmtime=yes``)."""
+    with (traces_dir / f"{name}.cdr.csv").open(newline="") as fh:
+        return [
+            CdrRow(
+                r[5],
+                r[6],
+                _cdr_time(r[9]) or 0.0,
+                _cdr_time(r[10]),
+                _cdr_time(r[11]) or 0.0,
+                int(r[12]),
+                int(r[13]),
+                r[14],
+            )
+            for r in csv.reader(fh)
+        ]

@@ -22,7 +22,9 @@ _SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[Heal
 
 def _key(o: Outcome) -> tuple[object, ...]:
     c = o.call
-    return (o.verdict, c.answered_target, [(d.target, d.status) for d in c.dials], c.route_vars, c.queue)
+    legs = [(leg.target, leg.answered_at, leg.ended_at) for leg in c.legs]
+    dials = [(d.target, d.status) for d in c.dials]
+    return (o.verdict, c.answered_target, dials, c.route_vars, c.queue, legs)
 
 
 def _same(got: dict[str, Outcome], want: dict[str, Outcome]) -> None:
@@ -77,6 +79,8 @@ def test_reconnect_at_every_position_with_the_live_snapshot_yields_the_same_reco
         after = fold(frames[cut:], _restarted(tracker))
         assert not reconciled, f"cut {cut}: a live call was finished"
         _same({**before, **after}, BASELINE[name])
+        live_at_cut = {c["Linkedid"] for c in snap}
+        assert all(o.call.approximate is (lid in live_at_cut) for lid, o in {**before, **after}.items())
 
 
 @pytest.mark.parametrize("name", TRACES)

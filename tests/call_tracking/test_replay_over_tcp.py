@@ -31,7 +31,9 @@ async def _serve(standin: AmiStandIn, sink: CallTrackingSink, metrics: Metrics, 
         await client.stop()
 
 
-@pytest.mark.parametrize("name", ["a", "b", "d", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6"])
+@pytest.mark.parametrize(
+    "name", ["a", "b", "d", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6", "sip/s8"]
+)
 async def test_trace_over_tcp_yields_its_records(
     traces_dir: Path, sessions: sessionmaker[Session], name: str
 ) -> None:

@@ -29,6 +29,7 @@ EXPECTED = {
     "1795876970.22": (IN, "+79001234511", DID, "PJSIP/m1", None, 1.0, 3.5),
     "1795876979.24": (IN, "+79001234512", DID, None, MissedReason.MANAGER_NO_ANSWER, 8.0, None),
     "1795877017.33": (OUT, "101", "+79001234516", "PJSIP/trunk", None, 1.0, 3.5),
+    "1795877037.39": (IN, "+79001234518", DID, "PJSIP/m1", None, 1.0, 7.0),  # m1 2.5 s, then m2 3.5 s
 }
 _CDR = {"ANSWERED": {ANS}, "BUSY": {CallDisposition.BUSY}}
 

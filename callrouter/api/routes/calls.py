@@ -10,12 +10,15 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
-from sqlalchemy import ColumnElement, Select
+from sqlalchemy import ColumnElement, Select, exists, or_
+from sqlalchemy.orm import Session
 
 from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.pagination import Page, Paging, page_of
+from callrouter.api.pagination import Page, Paging, paginate
 from callrouter.api.schemas.calls import (
+    CallDetail,
+    CallLegRead,
     CallRead,
     CaptureReport,
     ManagerCapture,
@@ -25,7 +28,8 @@ from callrouter.api.schemas.calls import (
     UnregisteredNumber,
 )
 from callrouter.api.schemas.common import MAX_ID, ItemId
-from crm_core.models import CallDisposition, CallRecord
+from crm_core.models import CallDisposition, CallLeg, CallRecord
+from crm_core.repositories.call_legs import legs_by_record
 from crm_core.repositories.scoped import get_visible, scoped
 from crm_core.services import number_capture
 from crm_core.services.errors import NotFound
@@ -49,6 +53,23 @@ def where_given(stmt: Select[Any], *filters: tuple[object, Callable[[], ColumnEl
     return stmt
 
 
+def _took_part(manager_id: int | None) -> ColumnElement[bool]:
+    """The manager answered the call or one of its legs (a transfer target included)."""
+    leg = exists().where(CallLeg.call_record_id == CallRecord.id, CallLeg.manager_id == manager_id)
+    return or_(CallRecord.answered_by_manager_id == manager_id, leg)
+
+
+def _details(session: Session, records: list[CallRecord]) -> list[CallDetail]:
+    legs = legs_by_record(session, [r.id for r in records])
+    return [
+        CallDetail.model_validate(
+            {name: getattr(r, name) for name in CallRead.model_fields}
+            | {"legs": [CallLegRead.model_validate(leg) for leg in legs.get(r.id, [])]}
+        )
+        for r in records
+    ]
+
+
 @router.get("/calls", tags=["calls"], summary="Call records you can see, by manager, period and status")
 def list_calls(
     user: CurrentUser,
@@ -60,23 +81,27 @@ def list_calls(
     until: Until = None,
     disposition: Annotated[CallDisposition | None, Query()] = None,
     unregistered: Annotated[bool | None, Query(description="Only calls from unregistered numbers")] = None,
-) -> Page[CallRead]:
+) -> Page[CallDetail]:
+    """``manager_id``: calls the manager answered or took over by a transfer (any of their legs)."""
     stmt = scoped(user.viewer, CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
     stmt = where_given(
         stmt,
-        (manager_id, lambda: CallRecord.answered_by_manager_id == manager_id),
+        (manager_id, lambda: _took_part(manager_id)),
         (counterparty_id, lambda: CallRecord.counterparty_id == counterparty_id),
         (since, lambda: CallRecord.started_at >= aware(since)),
         (until, lambda: CallRecord.started_at < aware(until)),
         (disposition, lambda: CallRecord.disposition == disposition),
         (unregistered, lambda: CallRecord.unregistered_number == unregistered),
     )
-    return page_of(session, stmt, paging, CallRead)
+    rows, total = paginate(session, stmt, paging)
+    items = _details(session, rows)
+    return Page[CallDetail](items=items, total=total, limit=paging.limit, offset=paging.offset)
 
 
-@router.get("/calls/{call_id}", tags=["calls"], summary="One call record")
-def get_call(call_id: ItemId, user: CurrentUser, session: DbSession) -> CallRead:
-    return CallRead.model_validate(get_visible(session, user.viewer, CallRecord, call_id))
+@router.get("/calls/{call_id}", tags=["calls"], summary="One call record with its answered legs")
+def get_call(call_id: ItemId, user: CurrentUser, session: DbSession) -> CallDetail:
+    (detail,) = _details(session, [get_visible(session, user.viewer, CallRecord, call_id)])
+    return detail
 
 
 @router.get(

@@ -30,8 +30,32 @@ _CALL_EXAMPLE: dict[str, Any] = {
     "route_kind": "personal_manager",
     "counterparty_id": 42,
     "unregistered_number": False,
+    "approximate": False,
+    "transferred_to": None,
     "has_recording": True,
     "recording_url": "/api/v1/calls/17/recording",
+}
+_TRANSFERRED_EXAMPLE: dict[str, Any] = {
+    **_CALL_EXAMPLE,
+    "transferred_to": "PJSIP/m2",
+    "legs": [
+        {
+            "target": "PJSIP/m1",
+            "manager_id": 5,
+            "answered_at": "2026-11-28T10:00:09Z",
+            "ended_at": "2026-11-28T10:01:00Z",
+            "talk_seconds": 51.0,
+            "approximate": False,
+        },
+        {
+            "target": "PJSIP/m2",
+            "manager_id": 6,
+            "answered_at": "2026-11-28T10:01:04Z",
+            "ended_at": "2026-11-28T10:03:00Z",
+            "talk_seconds": 116.0,
+            "approximate": False,
+        },
+    ],
 }
 
 
@@ -53,6 +77,10 @@ class CallRead(ReadModel):
     route_kind: str | None
     counterparty_id: int | None
     unregistered_number: bool
+    approximate: bool = Field(
+        description="A stored time is a guess: events of this call were lost while the AMI link was down"
+    )
+    transferred_to: str | None = Field(description="The last leg's target when the call was transferred")
     recording_file: str | None = Field(exclude=True)
 
     @computed_field  # type: ignore[prop-decorator]
@@ -83,6 +111,23 @@ _MISSED_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-11-28T10:00:20Z",
     "closed_at": None,
 }
+class CallLegRead(ReadModel):
+    """One answered party of the call, in order: the talk time is this party's own."""
+
+    target: str
+    manager_id: int | None
+    answered_at: datetime
+    ended_at: datetime | None
+    talk_seconds: float | None
+    approximate: bool
+
+
+class CallDetail(CallRead):
+    """A call record with every answered leg (more than one after a transfer)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_TRANSFERRED_EXAMPLE]})
+
+    legs: list[CallLegRead]
 
 
 class MissedCallRead(ReadModel):
