@@ -45,12 +45,10 @@ ENVIRONMENT = Environment(
 
 
 def script_messages(language: str) -> dict[str, str | list[str]]:
-    """The translations the browser scripts use (texts found in ``static/js``), keyed by msgid."""
+    """Every translation of ``language`` keyed by msgid, for the browser scripts (a few kilobytes)."""
     messages: dict[str, str | list[str]] = {}
     for message in catalog(language):
         if not message.id or message.fuzzy or not message.string:
-            continue
-        if not any("static/js" in path for path, _ in message.locations):
             continue
         key = str(message.id[0] if isinstance(message.id, tuple) else message.id)
         messages[key] = list(message.string) if isinstance(message.string, tuple) else str(message.string)

@@ -34,7 +34,7 @@ def workspace_link(base_url: str, mc: MissedCallFacts) -> str:
     """A deep link the workspace opens after login: the client's card, or the missed call itself.
 
     >>> from datetime import UTC
-    >>> facts = MissedCallFacts(24, "+7900", datetime(2026, 1, 1, tzinfo=UTC), None, None, None)
+    >>> facts = MissedCallFacts(24, "+7900", datetime(2026, 1, 1, tzinfo=UTC), None, None, None, 1)
     >>> workspace_link("https://crm.example.com/", facts)
     'https://crm.example.com/workspace#/missed/24'
     """

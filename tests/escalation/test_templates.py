@@ -1,6 +1,8 @@
 """Templates per channel carry the client's name, number, time, how long ago and the three links,
 in the recipient's language (Russian by default) with the language's plural forms."""
 
+# ruff: noqa: RUF001  (Russian texts are intended)
+
 from __future__ import annotations
 
 import dataclasses

@@ -71,7 +71,9 @@ function row(view, m) {
     missed: [waitingCell(m), clientCell(m), el("td", { class: "number" }, m.caller_number),
       el("td", {}, REASONS[m.reason] ? REASONS[m.reason]() : m.reason), attempts, actions],
     team: [waitingCell(m), clientCell(m), el("td", { class: "number" }, m.caller_number),
-      el("td", {}, managerName(m) || el("span", { class: "muted" }, _("nobody"))), attempts, actions],
+      el("td", {}, managerName(m) || (m.assigned_manager_id
+        ? _("Manager #%(id)s", { id: m.assigned_manager_id }) : el("span", { class: "muted" }, _("nobody")))),
+      attempts, actions],
     unknown: [waitingCell(m), el("td", { class: "number" }, m.caller_number), attempts, actions],
   }[view];
   return el("tr", { "data-missed-id": m.id, class: overdue(m) ? "late" : null }, ...cells);
