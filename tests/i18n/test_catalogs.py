@@ -1,7 +1,5 @@
 """The catalogs cover every text the code and templates show, in Russian, with matching placeholders."""
 
-
-
 from __future__ import annotations
 
 import re

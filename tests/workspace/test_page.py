@@ -1,7 +1,5 @@
 """GET /workspace and its assets: language, right types, safe headers, and only real API paths called."""
 
-
-
 from __future__ import annotations
 
 import json
