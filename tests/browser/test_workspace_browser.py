@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import PASSWORD, SHOTS, Server
+from bench.live_server import PASSWORD, Server
+from tests.browser.conftest import SHOTS
 
 DESKTOP = {"width": 1440, "height": 900}
 PHONE = {"width": 390, "height": 844}

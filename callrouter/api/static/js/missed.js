@@ -93,7 +93,7 @@ export async function loadList(view) {
   const status = $(list.status);
   status.textContent = _("Loading…");
   try {
-    const filter = { status: "open", scope: list.scope, page: 1, page_size: PAGE_SIZE, order: "oldest" };
+    const filter = { status: "open", scope: list.scope, page: 1, page_size: PAGE_SIZE, limit: PAGE_SIZE };
     const page = await api(`/missed-calls${query(filter)}`);
     const items = page.items.slice().sort((a, b) => Date.parse(a.created_at) - Date.parse(b.created_at));
     for (const m of items) missedState.byId.set(m.id, m);
