@@ -48,7 +48,7 @@ messages: $(STAMP)
 	$(BIN)/pybabel extract --no-wrap --sort-by-file -F crm_core/i18n/babel.cfg -k N_ -k ngettext:1,2 \
 		-o crm_core/i18n/messages.pot callrouter crm_core pbx_bridge
 	for lang in ru en; do \
-		$(BIN)/pybabel update --no-wrap --no-fuzzy-matching -l $$lang -i crm_core/i18n/messages.pot \
+		$(BIN)/pybabel update --no-wrap --no-fuzzy-matching --ignore-obsolete -l $$lang -i crm_core/i18n/messages.pot \
 			-d crm_core/i18n/locale || exit 1; \
 	done
 

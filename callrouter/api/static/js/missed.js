@@ -30,7 +30,7 @@ const clientName = (m) => m.counterparty_name || null;
 
 function overdue(m) {
   if (m.overdue !== undefined) return m.overdue;
-  if (m.sla_due_at) return Date.parse(m.sla_due_at) < Date.now();
+  if (m.due_at) return Date.parse(m.due_at) < Date.now();
   return ageSeconds(m) >= 3600;
 }
 
@@ -84,7 +84,7 @@ function statusText(view, total, shown) {
     return view === "missed" ? _("Nothing to call back. Well done.") : _("No open missed calls.");
   }
   const open = ngettext("%(num)d open missed call", "%(num)d open missed calls", total);
-  return shown < total ? _("%(open)s; the oldest %(shown)s are shown.", { open, shown }) : open;
+  return shown < total ? _("%(open)s; the latest %(shown)s are shown.", { open, shown }) : open;
 }
 
 /** Load a list: one request, oldest first, names included. */
@@ -154,7 +154,8 @@ async function submitResolve(event) {
   const outcome = event.submitter && event.submitter.value;
   if (!outcome || !resolving) return;
   const note = $("resolve-note").value.trim();
-  const reason = $("resolve-reason").value;
+  const select = $("resolve-reason");
+  const reason = select.value ? select.options[select.selectedIndex].text : "";
   if (outcome === "closed" && !reason) {
     $("resolve-reason-label").hidden = false;
     $("resolve-error").textContent = _("Choose why you close it without a callback.");
