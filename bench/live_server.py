@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.api.app import create_app
 from callrouter.settings import Settings
-from callrouter.wiring import Container
-from crm_core.db import make_engine
+from callrouter.wiring import build_container
 from crm_core.migrations import upgrade
 from crm_core.models import CallRecord, Counterparty, Manager, ManagerRole, MissedCall, utcnow
 from crm_core.models.enums import CallDirection, CallDisposition, MissedReason, MissedStatus
@@ -40,9 +39,8 @@ class Server:
     def __init__(self, database_url: str, port: int) -> None:
         upgrade(database_url)
         self.settings = Settings(env="development", database_url=database_url, api_bind=f"127.0.0.1:{port}")
-        engine = make_engine(database_url)
-        self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
-        self.container = Container(settings=self.settings, engine=engine, sessions=self.sessions)
+        self.container = build_container(self.settings)  # the production wiring
+        self.sessions: sessionmaker[Session] = self.container.sessions
         config = uvicorn.Config(create_app(self.container), host="127.0.0.1", port=port, log_config=None)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.live_server import CHROMIUM_ARGS, CHROMIUM_PATH, Server, add_missed, add_user
-from crm_core.models import Counterparty, ManagerRole
+from crm_core.models import Counterparty, ManagerRole, PhoneNumber
 
 CHROMIUM = Path(CHROMIUM_PATH)
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "workspace"
@@ -26,7 +26,14 @@ def server(tmp_path_factory: pytest.TempPathFactory, unused_tcp_port_factory: ob
     port = unused_tcp_port_factory()  # type: ignore[operator]
     with Server(f"sqlite:///{database}", port) as running:
         with running.sessions.begin() as session:
-            maria = add_user(session, "maria", ManagerRole.MANAGER, "Мария Иванова")
+            maria = add_user(
+                session,
+                "maria",
+                ManagerRole.MANAGER,
+                "Мария Иванова",
+                extension="101",
+                dial_target="PJSIP/101",
+            )
             ivan = add_user(session, "ivan", ManagerRole.MANAGER, "Иван Петров")
             olga = add_user(session, "olga", ManagerRole.CONTROLLER, "Ольга Контролёр")
             add_user(session, "dima", ManagerRole.DIRECTOR, "Дмитрий Директор")
@@ -36,6 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, unused_tcp_port_factory: ob
             vasilek = Counterparty(name="ИП Василёк", manager_id=ivan.id)
             session.add_all([romashka, vasilek])
             session.flush()
+            session.add(PhoneNumber(e164="+79161234567", counterparty_id=romashka.id))
             add_missed(session, "+79161234567", maria, romashka, timedelta(minutes=95))
             add_missed(session, "+79031112233", ivan, vasilek, timedelta(minutes=12))
             add_missed(session, "+74957654321", None, None, timedelta(minutes=3))

@@ -97,6 +97,17 @@ def test_deep_link_opens_after_login(page: Any, server: Server) -> None:
     assert page.is_visible("#view-notifications") and page.is_hidden("#view-missed")
 
 
+def test_routing_explainer_says_where_a_number_goes_in_russian(page: Any, server: Server) -> None:
+    login(page, server, "dima", "/workspace#/explain")
+    page.fill("#explain-number", "8 (916) 123-45-67")
+    page.click("#explain-form button[type=submit]")
+    page.wait_for_selector("#explain-result strong")
+    result = page.inner_text("#explain-result")
+    assert "персональному менеджеру клиента" in result
+    assert "звонить на PJSIP/101 20 секунд" in result and "null" not in result
+    shot(page, "explainer")
+
+
 @pytest.mark.parametrize("who", ["maria", "olga", "dima"])
 def test_phone_width_has_no_sideways_scroll_and_big_tap_targets(
     browser: Any, server: Server, who: str
