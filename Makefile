@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint typecheck services browser bench clean messages
+.PHONY: run demo test lint typecheck services screenshots bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ services:
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.import_csv
+
+## Re-take the workspace screenshots in docs/img/workspace (the browser tests, headless Chromium).
+screenshots: $(STAMP) services
+	CALLROUTER_SCREENSHOTS=$(CURDIR)/docs/img/workspace $(BIN)/pytest -q tests/browser
 
 ## Re-extract the translatable texts and merge them into the Russian and English catalogs (then translate).
 messages: $(STAMP)

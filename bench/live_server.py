@@ -41,7 +41,9 @@ class Server:
         self.settings = Settings(env="development", database_url=database_url, api_bind=f"127.0.0.1:{port}")
         self.container = build_container(self.settings)  # the production wiring
         self.sessions: sessionmaker[Session] = self.container.sessions
-        config = uvicorn.Config(create_app(self.container), host="127.0.0.1", port=port, log_config=None)
+        config = uvicorn.Config(
+            create_app(self.container), host="127.0.0.1", port=port, log_config=None, access_log=False
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.url = f"http://127.0.0.1:{port}"

@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -15,7 +17,11 @@ from bench.live_server import CHROMIUM_ARGS, CHROMIUM_PATH, Server, add_missed, 
 from crm_core.models import Counterparty, ManagerRole, PhoneNumber
 
 CHROMIUM = Path(CHROMIUM_PATH)
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "img" / "workspace"
+# screenshots refresh the docs with `make screenshots`; otherwise they go to a temporary folder
+SHOTS = Path(
+    os.environ.get("CALLROUTER_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / f"callrouter-screenshots-{os.getpid()}"
+)
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run .ci/ensure-services to install chromium")
 
