@@ -57,6 +57,7 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
     server = uvicorn.Server(config)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(container.aclose)
+        await container.events.start()
         if container.routing is not None:
             await container.routing.start()
         agi = build_agi_server(container)

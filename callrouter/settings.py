@@ -62,7 +62,7 @@ class Settings(BaseSettings):
 
     default_region: str = Field(default="RU", min_length=2, max_length=2)
     company_timezone: str = "Europe/Moscow"
-    language: Literal["ru", "en"] = "ru"  # the company's language: workspace and notifications by default
+    language: Literal["ru", "en"] = "ru"  # the company's language; a user may choose their own
     pbx_name: str = "main"
     # call tracking: dialplan contexts where outside calls enter, ringing under this is a "short abandon",
     # dial targets that are machines (voicemail/IVR, shell patterns), not people

@@ -14,8 +14,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.api.click_to_call import Originator
+from callrouter.live.bus import EventBus, LocalEventBus, RedisEventBus
+from callrouter.live.hub import EventHub
 from callrouter.settings import Settings
 from crm_core.db import make_engine, make_session_factory
+from crm_core.events import connect_publisher
 from crm_core.metrics import Metrics
 from routing.decision import RouteStep
 from routing.service import RoutingOptions, RoutingService
@@ -33,6 +36,18 @@ class Container:
     redis: Redis | None = None
     originator: Originator | None = None  # click-to-call; set from the running AMI client
     ami_links: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # AMI link states; set by runtime
+    live: EventBus | None = None  # live updates; in-process unless given (Redis: build_container)
+
+    def __post_init__(self) -> None:
+        if self.live is None:
+            self.live = LocalEventBus(EventHub(self.metrics))
+        connect_publisher(self.sessions, self.live)
+
+    @property
+    def events(self) -> EventBus:
+        """The live-events bus (always set after construction)."""
+        assert self.live is not None
+        return self.live
 
     def database_ok(self) -> bool:
         """True when the database answers a trivial query."""
@@ -48,7 +63,8 @@ class Container:
         return await self.routing.redis_ok() if self.routing is not None else True
 
     async def aclose(self) -> None:
-        """Stop the routing service and close Redis; call before :meth:`close`."""
+        """Stop the live events, the routing service and Redis; call before :meth:`close`."""
+        await self.events.stop()
         if self.routing is not None:
             await self.routing.stop()
         if self.redis is not None:
@@ -84,5 +100,19 @@ def build_container(settings: Settings) -> Container:
     redis = build_redis(settings.redis_url, settings.agi_deadline_ms / 1000) if settings.redis_url else None
     routing = RoutingService(sessions, metrics, routing_options(settings), redis)
     return Container(
-        settings=settings, engine=engine, sessions=sessions, metrics=metrics, routing=routing, redis=redis
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        metrics=metrics,
+        routing=routing,
+        redis=redis,
+        live=build_live_events(settings, metrics),
     )
+
+
+def build_live_events(settings: Settings, metrics: Metrics) -> EventBus:
+    """Redis pub/sub across instances when Redis is configured, this process alone otherwise."""
+    hub = EventHub(metrics)
+    if settings.redis_url:
+        return RedisEventBus(settings.redis_url, hub, metrics, prefix=settings.redis_key_prefix)
+    return LocalEventBus(hub)

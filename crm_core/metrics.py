@@ -65,3 +65,12 @@ class Metrics:
             ["endpoint", "result"],
             registry=r,
         )
+        self.live_events = Counter(
+            "callrouter_live_events",
+            "Domain events for live views by name and result (published, delivered, dropped)",
+            ["name", "result"],
+            registry=r,
+        )
+        self.live_streams = Gauge(
+            "callrouter_live_streams", "Server-Sent Events streams open on this instance", registry=r
+        )

@@ -9,10 +9,14 @@ from callrouter.api.errors import install_error_handlers
 from callrouter.api.routes import (
     auth,
     calls,
+    cards,
     click_to_call,
     counterparties,
     escalation_admin,
+    events,
     managers,
+    me,
+    missed_calls,
     missed_reports,
     notification_groups,
     notifications,
@@ -49,14 +53,18 @@ def create_app(container: Container) -> FastAPI:
         auth.router,
         managers.router,
         counterparties.router,
+        cards.router,
         phones.router,
         number_lists.router,
         calls.router,
+        missed_calls.router,
         routing_admin.router,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,
         missed_reports.router,
+        events.router,
+        me.router,
     )
     for router in (*routers, *records.routers):
         app.include_router(router)

@@ -92,25 +92,28 @@ class Principal:
         return Viewer(self.manager_id, self.role)
 
 
-def _principal(
-    request: Request,
-    session: DbSession,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise ApiError(401, "not-authenticated", "send Authorization: Bearer <token>")
-    bearer = credentials.credentials
+def principal_of_token(container: Container, session: Session, bearer: str) -> Principal:
+    """The user a bearer token (access token or API token) names; :class:`ApiError` 401 otherwise."""
     if api_tokens.is_api_token(bearer):
         token = api_tokens.resolve(session, bearer)
         if token is None:
             raise ApiError(401, "invalid-token", "the API token is unknown, revoked or expired")
         manager_id = token.manager_id
     else:
-        manager_id = read_access_token(container_of(request).settings.signing_key, bearer)
+        manager_id = read_access_token(container.settings.signing_key, bearer)
     manager = session.get(Manager, manager_id)
     if manager is None or not manager.active:
         raise ApiError(401, "invalid-token", "the token's user no longer exists or is deactivated")
     return Principal(manager.id, manager.role, api_tokens.is_api_token(bearer))
+
+
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _principal(request: Request, session: DbSession, credentials: BearerCredentials) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "not-authenticated", "send Authorization: Bearer <token>")
+    return principal_of_token(container_of(request), session, credentials.credentials)
 
 
 CurrentUser = Annotated[Principal, Depends(_principal)]

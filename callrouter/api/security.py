@@ -6,7 +6,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 
@@ -37,6 +37,13 @@ def read_access_token(signing_key: str, token: str) -> int:
     if claims.get("typ") != "access" or not str(claims["sub"]).isdigit():
         raise ApiError(401, "invalid-token", "the token is not an access token")
     return int(claims["sub"])
+
+
+def access_token_expiry(signing_key: str, token: str) -> datetime:
+    """When a valid access token expires (check it with :func:`read_access_token` first)."""
+    read_access_token(signing_key, token)
+    claims = jwt.decode(token, signing_key, algorithms=[_ALGORITHM])
+    return datetime.fromtimestamp(int(claims["exp"]), UTC)
 
 
 class LoginRateLimiter:

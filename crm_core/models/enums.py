@@ -14,6 +14,13 @@ class ManagerRole(enum.StrEnum):
     ADMIN = "admin"
 
 
+class Language(enum.StrEnum):
+    """The languages of the workspace and of notifications."""
+
+    RU = "ru"
+    EN = "en"
+
+
 class ClientStatus(enum.StrEnum):
     POTENTIAL = "potential"
     ONE_TIME_FRESH = "one_time_fresh"

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
-from crm_core.models.enums import ManagerRole, str_enum
+from crm_core.models.enums import Language, ManagerRole, str_enum
 
 
 class Manager(Base):
@@ -39,5 +39,6 @@ class Manager(Base):
     working_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     ring_timeout_s: Mapped[int] = mapped_column(Integer, default=20)
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[Language | None] = mapped_column(str_enum(Language, "language"))  # None: company's
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, exists, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, true
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 
 from crm_core.models import (
@@ -34,6 +34,8 @@ from crm_core.services.errors import NotFound
 T = TypeVar("T")
 
 SEE_ALL = frozenset({ManagerRole.DIRECTOR, ManagerRole.ADMIN})
+# Roles that see and assign the shared queue: missed calls from numbers in no card that nobody was assigned.
+QUEUE_KEEPERS = frozenset({ManagerRole.CONTROLLER, ManagerRole.DIRECTOR, ManagerRole.ADMIN})
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,16 @@ def managed_by(viewer: Viewer, column: InstrumentedAttribute[int | None] | Any) 
         team = select(Manager.id).where(Manager.controller_id == viewer.manager_id)
         return or_(column == viewer.manager_id, column.in_(team))
     return column == viewer.manager_id
+
+
+def in_shared_queue() -> ColumnElement[bool]:
+    """A missed call from a number in no card that nobody was assigned (the shared queue)."""
+    return and_(MissedCall.assigned_manager_id.is_(None), MissedCall.counterparty_id.is_(None))
+
+
+def keeps_queue(viewer: Viewer) -> bool:
+    """The viewer sees the shared queue of unknown numbers."""
+    return viewer.role in QUEUE_KEEPERS
 
 
 def visible_counterparty_ids(viewer: Viewer) -> Select[int]:
@@ -84,7 +96,10 @@ def _visibility(viewer: Viewer, model: type[Any]) -> ColumnElement[bool]:
             managed_by(viewer, PhoneNumber.manager_id),
         )
     if model is MissedCall:
-        return or_(managed_by(viewer, MissedCall.assigned_manager_id), MissedCall.counterparty_id.in_(cps))
+        queue = in_shared_queue() if keeps_queue(viewer) else false()
+        return or_(
+            managed_by(viewer, MissedCall.assigned_manager_id), MissedCall.counterparty_id.in_(cps), queue
+        )
     if model is CallRecord:
         missed = aliased(MissedCall)
         missed_mine = exists().where(

@@ -8,12 +8,15 @@ retried with exponential backoff until ``max_attempts``. Services never commit.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from crm_core.events import NOTIFICATION, NOTIFICATIONS_READ, Audience, DomainEvent, publish_after_commit
 from crm_core.models.calls import MissedCall
 from crm_core.models.escalation import (
     DeliveryStatus,
@@ -189,10 +192,10 @@ def record_attempt(
 
 
 def store_inapp(session: Session, message: OutgoingMessage) -> bool:
-    """Store an in-app notification once per dedupe key; True when it was new."""
+    """Store an in-app notification once per dedupe key; True when it was new (then it is announced)."""
     if message.recipient_manager_id is None:
         raise ValueError(f"in-app notification {message.dedupe_key} has no recipient")
-    return bool(
+    new = bool(
         insert_ignoring_duplicates(
             session,
             InAppNotification,
@@ -209,6 +212,56 @@ def store_inapp(session: Session, message: OutgoingMessage) -> bool:
             ],
         )
     )
+    if new:
+        row = session.scalars(
+            select(InAppNotification).where(InAppNotification.dedupe_key == message.dedupe_key)
+        ).one()
+        _announce_new(session, row)
+    return new
+
+
+def notification_json(row: InAppNotification) -> dict[str, Any]:
+    """An in-app notification as the API and the live stream show it."""
+    return {
+        "id": row.id,
+        "missed_call_id": row.missed_call_id,
+        "title": row.title,
+        "body": row.body,
+        "read": row.read,
+        "created_at": row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    }
+
+
+def unread_count(session: Session, manager_id: int) -> int:
+    """How many of the manager's in-app notifications are unread."""
+    stmt = select(func.count()).where(
+        InAppNotification.recipient_manager_id == manager_id, InAppNotification.read.is_(False)
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def _announce_new(session: Session, row: InAppNotification) -> None:
+    unread = unread_count(session, row.recipient_manager_id)
+    publish_after_commit(
+        session,
+        DomainEvent(
+            NOTIFICATION,
+            {"notification": notification_json(row), "unread": unread},
+            Audience.of([row.recipient_manager_id]),
+        ),
+    )
+
+
+def _announce_read(session: Session, manager_ids: Iterable[int], ids: Sequence[int]) -> None:
+    for manager_id in sorted(set(manager_ids)):
+        publish_after_commit(
+            session,
+            DomainEvent(
+                NOTIFICATIONS_READ,
+                {"ids": list(ids), "unread": unread_count(session, manager_id)},
+                Audience.of([manager_id]),
+            ),
+        )
 
 
 def list_inapp(
@@ -228,4 +281,40 @@ def mark_inapp_read(session: Session, manager_id: int, notification_id: int) -> 
         .where(InAppNotification.id == notification_id, InAppNotification.recipient_manager_id == manager_id)
         .values(read=True)
     )
-    return bool(getattr(result, "rowcount", 0))
+    found = bool(getattr(result, "rowcount", 0))
+    if found:
+        _announce_read(session, [manager_id], [notification_id])
+    return found
+
+
+def _mark_read_where(session: Session, *conditions: ColumnElement[bool]) -> list[tuple[int, int]]:
+    """Mark unread notifications matching ``conditions`` read; their ``(id, recipient)`` pairs."""
+    rows = session.execute(
+        select(InAppNotification.id, InAppNotification.recipient_manager_id).where(
+            InAppNotification.read.is_(False), *conditions
+        )
+    ).all()
+    if rows:
+        session.execute(
+            update(InAppNotification)
+            .where(InAppNotification.id.in_([r[0] for r in rows]))
+            .values(read=True)
+            .execution_options(synchronize_session=False)
+        )
+    return [(r[0], r[1]) for r in rows]
+
+
+def mark_all_read(session: Session, manager_id: int) -> int:
+    """Mark every notification of the manager read; how many were unread."""
+    marked = _mark_read_where(session, InAppNotification.recipient_manager_id == manager_id)
+    if marked:
+        _announce_read(session, [manager_id], [i for i, _ in marked])
+    return len(marked)
+
+
+def mark_read_for_missed_call(session: Session, missed_call_id: int) -> int:
+    """Mark every recipient's notifications of a resolved missed call read; how many were unread."""
+    marked = _mark_read_where(session, InAppNotification.missed_call_id == missed_call_id)
+    for recipient in sorted({r for _, r in marked}):
+        _announce_read(session, [recipient], [i for i, r in marked if r == recipient])
+    return len(marked)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.metrics import Metrics
 from crm_core.services import escalation as esc
+from crm_core.services import missed_events
 from crm_core.services import notification_outbox as outbox
 from pbx_bridge.notifications.channel import DeliveryError, NotificationChannel
 from pbx_bridge.notifications.templates import TemplateContext, render
@@ -116,6 +117,8 @@ class EscalationWorker:
                     for channel in step.channels
                 ]
                 outbox.add_deliveries(session, deliveries, now)
+                if step.step >= 1:
+                    missed_events.announce_by_id(session, step.missed_call.id, "updated")
                 log.info(
                     "escalation step fired",
                     extra={

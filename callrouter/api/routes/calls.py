@@ -1,4 +1,4 @@
-"""Call records, missed calls (filters, acknowledge/close), recordings and the number-capture report."""
+"""Call records (filters), recordings and the monthly number-capture report."""
 
 from __future__ import annotations
 
@@ -19,17 +19,15 @@ from callrouter.api.schemas.calls import (
     CallRead,
     CaptureReport,
     ManagerCapture,
-    MissedCallRead,
-    MissedCallResolution,
     Month,
     RegisterNumber,
     RegisterResult,
     UnregisteredNumber,
 )
 from callrouter.api.schemas.common import MAX_ID, ItemId
-from crm_core.models import CallDisposition, CallRecord, MissedCall, MissedReason, MissedStatus
+from crm_core.models import CallDisposition, CallRecord
 from crm_core.repositories.scoped import get_visible, scoped
-from crm_core.services import missed_resolution, number_capture
+from crm_core.services import number_capture
 from crm_core.services.errors import NotFound
 
 router = APIRouter(prefix="/api/v1", responses=ERROR_RESPONSES)
@@ -39,13 +37,11 @@ Until = Annotated[datetime | None, Query(description="Before this moment (exclus
 AUDIO_SUFFIXES = frozenset({".wav", ".mp3", ".gsm", ".ogg", ".wav49"})
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def aware(moment: datetime | None) -> datetime | None:
     return moment if moment is None or moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _where_given(
-    stmt: Select[Any], *filters: tuple[object, Callable[[], ColumnElement[bool]]]
-) -> Select[Any]:
+def where_given(stmt: Select[Any], *filters: tuple[object, Callable[[], ColumnElement[bool]]]) -> Select[Any]:
     """``stmt`` narrowed by the condition of each filter whose query value was given (is not None)."""
     for value, condition in filters:
         if value is not None:
@@ -66,12 +62,12 @@ def list_calls(
     unregistered: Annotated[bool | None, Query(description="Only calls from unregistered numbers")] = None,
 ) -> Page[CallRead]:
     stmt = scoped(user.viewer, CallRecord).order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
-    stmt = _where_given(
+    stmt = where_given(
         stmt,
         (manager_id, lambda: CallRecord.answered_by_manager_id == manager_id),
         (counterparty_id, lambda: CallRecord.counterparty_id == counterparty_id),
-        (since, lambda: CallRecord.started_at >= _aware(since)),
-        (until, lambda: CallRecord.started_at < _aware(until)),
+        (since, lambda: CallRecord.started_at >= aware(since)),
+        (until, lambda: CallRecord.started_at < aware(until)),
         (disposition, lambda: CallRecord.disposition == disposition),
         (unregistered, lambda: CallRecord.unregistered_number == unregistered),
     )
@@ -96,50 +92,6 @@ def get_recording(call_id: ItemId, user: CurrentUser, session: DbSession) -> Fil
     if path is None or path.suffix.lower() not in AUDIO_SUFFIXES or not path.is_file():
         raise NotFound("no-recording", {"id": call_id})
     return FileResponse(path)
-
-
-@router.get(
-    "/missed-calls", tags=["missed calls"], summary="Missed calls by manager, period, status and reason"
-)
-def list_missed(
-    user: CurrentUser,
-    session: DbSession,
-    paging: Paging,
-    manager_id: ManagerFilter = None,
-    since: Since = None,
-    until: Until = None,
-    status: Annotated[MissedStatus | None, Query()] = None,
-    reason: Annotated[MissedReason | None, Query()] = None,
-) -> Page[MissedCallRead]:
-    stmt = scoped(user.viewer, MissedCall).order_by(MissedCall.created_at.desc(), MissedCall.id.desc())
-    stmt = _where_given(
-        stmt,
-        (manager_id, lambda: MissedCall.assigned_manager_id == manager_id),
-        (since, lambda: MissedCall.created_at >= _aware(since)),
-        (until, lambda: MissedCall.created_at < _aware(until)),
-        (status, lambda: MissedCall.status == status),
-        (reason, lambda: MissedCall.reason == reason),
-    )
-    return page_of(session, stmt, paging, MissedCallRead)
-
-
-@router.get("/missed-calls/{missed_id}", tags=["missed calls"], summary="One missed call")
-def get_missed(missed_id: ItemId, user: CurrentUser, session: DbSession) -> MissedCallRead:
-    return MissedCallRead.model_validate(get_visible(session, user.viewer, MissedCall, missed_id))
-
-
-@router.post(
-    "/missed-calls/{missed_id}/resolution",
-    tags=["missed calls"],
-    summary="Acknowledge or close, with a comment",
-)
-def resolve_missed(
-    missed_id: ItemId, body: MissedCallResolution, user: CurrentUser, session: DbSession
-) -> MissedCallRead:
-    missed = get_visible(session, user.viewer, MissedCall, missed_id)
-    return MissedCallRead.model_validate(
-        missed_resolution.resolve(session, user.viewer, missed, body.action, body.comment)
-    )
 
 
 def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, computed_field
 
-from callrouter.api.schemas.common import Note, RawNumber, ReadModel, Text, WriteModel
+from callrouter.api.schemas.common import Id, Note, RawNumber, ReadModel, Text, WriteModel
 from callrouter.api.schemas.phones import PhoneOwner
 from crm_core.models import CallDirection, CallDisposition, MissedReason, MissedStatus
 
@@ -107,6 +107,59 @@ class MissedCallRead(ReadModel):
     closed_at: datetime | None
 
 
+class MissedCallItem(MissedCallRead):
+    """A missed call as the workspace lists it: names, first and last call, age and SLA included."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 4,
+                    "call_record_id": 17,
+                    "caller_number": "+78431234567",
+                    "reason": "manager_no_answer",
+                    "ring_seconds": 20.0,
+                    "assigned_manager_id": 5,
+                    "manager_name": "Maria Manager",
+                    "counterparty_id": 42,
+                    "counterparty_name": "ACME LLC",
+                    "status": "open",
+                    "attempts": 2,
+                    "first_call_at": "2026-11-28T10:00:20Z",
+                    "last_call_at": "2026-11-28T10:20:00Z",
+                    "last_attempt_at": "2026-11-28T10:20:00Z",
+                    "age_seconds": 5400.0,
+                    "due_at": "2026-11-29T10:00:20Z",
+                    "overdue": False,
+                    "called_back_at": None,
+                    "comment": None,
+                    "created_at": "2026-11-28T10:00:20Z",
+                    "closed_at": None,
+                }
+            ]
+        }
+    )
+
+    manager_name: str | None
+    counterparty_name: str | None
+    first_call_at: datetime = Field(description="The first missed call")
+    last_call_at: datetime = Field(description="The latest attempt (same as last_attempt_at)")
+    age_seconds: float = Field(description="Waiting since the first call (until it was resolved)")
+    due_at: datetime | None = Field(description="When the callback is due by the escalation policy")
+    overdue: bool = Field(description="Still waiting and past due_at")
+
+
+class MissedCallPage(ReadModel):
+    """A page of missed calls; ``page``/``page_size`` mirror ``offset``/``limit``."""
+
+    items: list[MissedCallItem]
+    total: int
+    limit: int
+    offset: int
+    page: int
+    page_size: int
+
+
 class MissedCallResolution(WriteModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -118,6 +171,35 @@ class MissedCallResolution(WriteModel):
         description="acknowledge: seen, keep it open; close: nothing more to do"
     )
     comment: Annotated[Text, Field(min_length=1)]
+
+
+class MissedCallOutcome(WriteModel):
+    """What came of the missed call after the manager's call."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"outcome": "called_back", "note": "Wants a quote for 200 m of cable"},
+                {"outcome": "closed", "reason": "Wrong number", "note": None},
+            ]
+        }
+    )
+
+    outcome: Literal["called_back", "closed"] = Field(
+        description="called_back: reached the client (counts in the callback rate); closed: no callback"
+    )
+    reason: Annotated[Note, Field(min_length=1)] | None = Field(
+        default=None, description="Required to close without a callback"
+    )
+    note: Annotated[Text, Field(min_length=1)] | None = Field(
+        default=None, description="Becomes an interaction in the client's history"
+    )
+
+
+class MissedCallAssignment(WriteModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"manager_id": 5}]})
+
+    manager_id: Id
 
 
 class UnregisteredNumber(ReadModel):

@@ -1,0 +1,225 @@
+"""The client card a manager sees while the phone rings (screen pop) or after a call.
+
+Client (name, status, manager), numbers, missed calls waiting for a callback, the last calls and
+interactions, open deals and needs: a fixed number of queries whatever the history's length.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from crm_core.models import (
+    CallDirection,
+    CallDisposition,
+    CallRecord,
+    ClientStatus,
+    ContactPerson,
+    Counterparty,
+    Deal,
+    DealStageName,
+    Interaction,
+    InteractionKind,
+    Manager,
+    MissedCall,
+    MissedStatus,
+    Need,
+    PhoneNumber,
+)
+from crm_core.repositories.missed_calls import MissedCallView, load_views, status_condition
+from crm_core.services.missed_events import policy_sla
+
+HISTORY = 10
+CLOSED_STAGES = (DealStageName.WON, DealStageName.LOST)
+
+
+@dataclass(frozen=True, slots=True)
+class CardClient:
+    id: int
+    name: str
+    status: ClientStatus
+    tax_id: str | None
+    region: str | None
+    notes: str | None
+    manager_id: int | None
+    manager_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardPhone:
+    e164: str
+    label: str | None
+    contact_person_id: int | None
+    contact_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardCall:
+    id: int
+    direction: CallDirection
+    caller_number: str | None
+    callee_number: str | None
+    started_at: datetime
+    disposition: CallDisposition
+    talk_seconds: float | None
+    answered_by_manager_id: int | None
+    answered_by_name: str | None
+    has_recording: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CardInteraction:
+    id: int
+    kind: InteractionKind
+    occurred_at: datetime
+    summary: str | None
+    manager_id: int | None
+    manager_name: str | None
+    contact_person_id: int | None
+    call_record_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardDeal:
+    id: int
+    title: str
+    amount: Decimal | None
+    stage: DealStageName
+    manager_id: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CardNeed:
+    id: int
+    product: str
+    quantity: Decimal | None
+    period: str | None
+    probability: int
+
+
+@dataclass(frozen=True, slots=True)
+class CounterpartyCard:
+    """Everything the screen pop shows about one client."""
+
+    client: CardClient
+    phones: list[CardPhone]
+    open_missed_calls: list[MissedCallView]
+    last_calls: list[CardCall]
+    last_interactions: list[CardInteraction]
+    open_deals: list[CardDeal]
+    needs: list[CardNeed]
+
+
+_CARD_JSON = TypeAdapter(CounterpartyCard)
+
+
+def card_json(card: CounterpartyCard) -> dict[str, Any]:
+    """The card as JSON-ready data (what the API answers)."""
+    data: dict[str, Any] = _CARD_JSON.dump_python(card, mode="json")
+    return data
+
+
+def build_card(session: Session, counterparty: Counterparty, now: datetime) -> CounterpartyCard:
+    """The card of ``counterparty`` (the caller checked the viewer may see it)."""
+    cp_id = counterparty.id
+    manager_name = (
+        session.scalar(select(Manager.name).where(Manager.id == counterparty.manager_id))
+        if counterparty.manager_id is not None
+        else None
+    )
+    client = CardClient(
+        counterparty.id,
+        counterparty.name,
+        counterparty.status,
+        counterparty.tax_id,
+        counterparty.region,
+        counterparty.notes,
+        counterparty.manager_id,
+        manager_name,
+    )
+    missed = select(MissedCall).where(
+        MissedCall.counterparty_id == cp_id, status_condition(MissedStatus.OPEN)
+    )
+    return CounterpartyCard(
+        client=client,
+        phones=_phones(session, cp_id),
+        open_missed_calls=load_views(
+            session, missed.order_by(MissedCall.created_at.desc()), now, policy_sla(session)
+        ),
+        last_calls=_calls(session, cp_id),
+        last_interactions=_interactions(session, cp_id),
+        open_deals=[
+            CardDeal(d.id, d.title, d.amount, d.stage, d.manager_id, d.created_at)
+            for d in session.scalars(
+                select(Deal)
+                .where(Deal.counterparty_id == cp_id, Deal.stage.not_in(CLOSED_STAGES))
+                .order_by(Deal.created_at.desc(), Deal.id.desc())
+            )
+        ],
+        needs=[
+            CardNeed(n.id, n.product, n.quantity, n.period, n.probability)
+            for n in session.scalars(
+                select(Need).where(Need.counterparty_id == cp_id).order_by(Need.probability.desc(), Need.id)
+            )
+        ],
+    )
+
+
+def _phones(session: Session, cp_id: int) -> list[CardPhone]:
+    contacts = select(ContactPerson.id).where(ContactPerson.counterparty_id == cp_id)
+    rows = session.execute(
+        select(PhoneNumber, ContactPerson.name)
+        .outerjoin(ContactPerson, ContactPerson.id == PhoneNumber.contact_person_id)
+        .where((PhoneNumber.counterparty_id == cp_id) | PhoneNumber.contact_person_id.in_(contacts))
+        .order_by(PhoneNumber.id)
+    ).all()
+    return [CardPhone(p.e164, p.label, p.contact_person_id, name) for p, name in rows]
+
+
+def _calls(session: Session, cp_id: int) -> list[CardCall]:
+    rows = session.execute(
+        select(CallRecord, Manager.name)
+        .outerjoin(Manager, Manager.id == CallRecord.answered_by_manager_id)
+        .where(CallRecord.counterparty_id == cp_id)
+        .order_by(CallRecord.started_at.desc(), CallRecord.id.desc())
+        .limit(HISTORY)
+    ).all()
+    return [
+        CardCall(
+            c.id,
+            c.direction,
+            c.caller_number,
+            c.callee_number,
+            c.started_at,
+            c.disposition,
+            c.talk_seconds,
+            c.answered_by_manager_id,
+            name,
+            bool(c.recording_file),
+        )
+        for c, name in rows
+    ]
+
+
+def _interactions(session: Session, cp_id: int) -> list[CardInteraction]:
+    who = aliased(Manager)
+    rows = session.execute(
+        select(Interaction, who.name)
+        .outerjoin(who, who.id == Interaction.manager_id)
+        .where(Interaction.counterparty_id == cp_id)
+        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
+        .limit(HISTORY)
+    ).all()
+    return [
+        CardInteraction(
+            i.id, i.kind, i.occurred_at, i.summary, i.manager_id, name, i.contact_person_id, i.call_record_id
+        )
+        for i, name in rows
+    ]
