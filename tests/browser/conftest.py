@@ -15,6 +15,7 @@ import pytest
 
 from bench.live_server import CHROMIUM_ARGS, CHROMIUM_PATH, Server, add_missed, add_user
 from crm_core.models import Counterparty, ManagerRole, PhoneNumber
+from crm_core.services.escalation import PolicyStep, set_policy
 
 CHROMIUM = Path(CHROMIUM_PATH)
 # screenshots refresh the docs with `make screenshots`; otherwise they go to a temporary folder
@@ -50,6 +51,13 @@ def server(tmp_path_factory: pytest.TempPathFactory, unused_tcp_port_factory: ob
             session.add_all([romashka, vasilek])
             session.flush()
             session.add(PhoneNumber(e164="+79161234567", counterparty_id=romashka.id))
+            set_policy(  # callback due within the hour: the first escalation after 60 minutes
+                session,
+                [
+                    PolicyStep(0, ("assigned_manager",), ("inapp",)),
+                    PolicyStep(3600, ("controller",), ("inapp",)),
+                ],
+            )
             add_missed(session, "+79161234567", maria, romashka, timedelta(minutes=95))
             add_missed(session, "+79031112233", ivan, vasilek, timedelta(minutes=12))
             add_missed(session, "+74957654321", None, None, timedelta(minutes=3))

@@ -88,7 +88,7 @@ async def test_missed_call_arrives_live_scoped_and_replayed(
 async def test_stream_refuses_missing_or_bad_tokens(
     app: FastAPI, staff: Staff, db: Session, unused_tcp_port: int
 ) -> None:
-    row, secret = api_tokens.issue(db, staff.manager.id, "wallboard", None)
+    _row, secret = api_tokens.issue(db, staff.manager.id, "wallboard", None)
     db.commit()
     async with serving(app, unused_tcp_port) as base:
         async with httpx.AsyncClient(base_url=base) as http:

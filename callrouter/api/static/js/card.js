@@ -12,6 +12,12 @@ const STATUSES = {
   departed: () => _("departed"),
 };
 
+const DISPOSITIONS = {
+  answered: () => _("answered"), no_answer: () => _("no answer"), busy: () => _("busy"),
+  unavailable: () => _("unavailable"), abandoned: () => _("caller hung up"), rejected: () => _("rejected"),
+  failed: () => _("failed"),
+};
+
 function facts(pairs) {
   return el("dl", { class: "facts" },
     pairs.filter(([, value]) => value).flatMap(([term, value]) => [el("dt", {}, term), el("dd", {}, value)]));
@@ -24,32 +30,35 @@ function section(title, items, render, empty) {
 }
 
 function numbers(card, name) {
-  const phones = card.phones || [];
-  return section(_("Numbers"), phones, (p) => [el("span", { class: "number" }, p.e164),
-    p.label ? el("span", { class: "muted" }, ` ${p.label} `) : null,
-    ...callActions(p.e164, card.counterparty.id, name)], _("No numbers."));
+  return section(_("Numbers"), card.phones, (p) => [el("span", { class: "number" }, p.e164), " ",
+    p.contact_name || p.label ? el("span", { class: "muted" }, `${p.contact_name || p.label} `) : null,
+    ...callActions(p.e164, card.client.id, p.contact_name ? `${p.contact_name} (${name})` : name)],
+  _("No numbers."));
 }
 
 /** The card's content from `GET /counterparties/{id}/card`. */
 export function cardContent(card) {
-  const c = card.counterparty;
+  const c = card.client;
   return [
-    el("h3", { class: "client-name" }, c.name),
+    el("h3", { class: "client-name" }, el("a", { href: `#/client/${c.id}` }, c.name)),
     facts([[_("Status"), STATUSES[c.status] ? STATUSES[c.status]() : c.status], [_("Tax id"), c.tax_id],
       [_("Manager"), c.manager_name], [_("Region"), c.region], [_("Notes"), c.notes]]),
     ...numbers(card, c.name),
     ...section(_("Open missed calls"), card.open_missed_calls, (m) => [
       el("span", { class: "overdue" }, when(m.created_at)), ` ${m.caller_number}`], _("None.")),
-    ...section(_("Recent calls"), card.calls || card.recent_calls, (call) => [
+    ...section(_("Recent calls"), card.last_calls, (call) => [
       el("span", { class: "muted" }, when(call.started_at)), " ",
       call.direction === "outbound" ? _("outgoing") : _("incoming"), " · ",
       call.direction === "outbound" ? call.callee_number : call.caller_number, " · ",
-      call.disposition ? call.disposition.replace(/_/g, " ") : ""], _("No calls yet.")),
-    ...section(_("History"), card.interactions, (i) => [
-      el("span", { class: "muted" }, when(i.occurred_at)), " ", i.summary || i.kind], _("No interactions yet.")),
-    ...section(_("Open deals"), card.deals, (d) => [d.title || d.name, d.amount ? ` · ${d.amount}` : ""],
+      DISPOSITIONS[call.disposition] ? DISPOSITIONS[call.disposition]() : call.disposition,
+      call.answered_by_name ? ` · ${call.answered_by_name}` : ""], _("No calls yet.")),
+    ...section(_("History"), card.last_interactions, (i) => [
+      el("span", { class: "muted" }, when(i.occurred_at)), " ", i.manager_name ? `${i.manager_name}: ` : "",
+      i.summary || i.kind], _("No interactions yet.")),
+    ...section(_("Open deals"), card.open_deals, (d) => [d.title, d.amount ? ` · ${d.amount}` : ""],
       _("No open deals.")),
-    ...section(_("Needs"), card.needs, (n) => [n.title || n.description || n.summary || ""], _("No needs noted.")),
+    ...section(_("Needs"), card.needs, (n) => [n.product, n.quantity ? ` · ${n.quantity}` : "",
+      n.period ? ` · ${n.period}` : ""], _("No needs noted.")),
   ];
 }
 
@@ -102,7 +111,8 @@ export function registerForm(number, onDone = () => {}) {
         body.number_list_id = Number(lists.value);
         if (!body.note) throw new Error(_("Give a reason for the list."));
       } else if (kind.value === "new") {
-        body.new_counterparty = { name: target.value.trim() };
+        const created = await api("/counterparties", { method: "POST", body: { name: target.value.trim() } });
+        body.counterparty_id = created.id;
       } else {
         const found = await api(`/counterparties${query({ q: target.value.trim(), limit: 2 })}`);
         if (found.items.length !== 1) {
@@ -110,7 +120,7 @@ export function registerForm(number, onDone = () => {}) {
         }
         body.counterparty_id = found.items[0].id;
       }
-      const result = await api("/numbers/register", { method: "POST", body });
+      const result = await api("/reports/unregistered-numbers/register", { method: "POST", body });
       toast(_("%(number)s registered.", { number: result.e164 || number }));
       onDone(result);
     } catch (failure) {

@@ -86,6 +86,7 @@ async function start() {
     location.reload();
     return;
   }
+  me.id = me.manager_id ?? me.id;
   missedState.me = me;
   missedState.openCard = (id) => { location.hash = `#/client/${id}`; };
   $("me-name").textContent = me.name;
@@ -106,7 +107,10 @@ async function start() {
       onNotificationEvent(data);
       if (data.notification) alertUser(data.notification.title, data.notification.body);
     },
+    "notifications-read": (data) => onNotificationEvent(data),
     ringing: (data) => screenPop(data),
+    resync: () => Promise.all([...missedState.loaded].map((view) => loadList(view)).concat(loadNotifications())),
+    "token-expired": () => logout(),
   });
   ticker = setInterval(tick, 5000);
   await Promise.all([route(), loadNotifications(), $("view-missed").hidden ? loadList("missed") : null]);
