@@ -7,6 +7,7 @@ from callrouter.wiring import Container
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
 from pbx_bridge.ami.link import AmiLinkConfig
 from pbx_bridge.ami.originator import AmiOriginator
+from pbx_bridge.ami.ringing import RingingObserver
 from pbx_bridge.ami.supervisor import AmiSupervisor
 from routing.missed_policy import PolicyConfig
 
@@ -50,11 +51,15 @@ def build_call_tracking_sink(container: Container) -> CallTrackingSink:
 
 
 def attach_ami(container: Container) -> AmiSupervisor | None:
-    """Build the AMI links (None without a PBX); expose their state and click-to-call on ``container``."""
+    """Build the AMI links (None without a PBX); expose their state and click-to-call on ``container``.
+
+    Every event passes the ringing observer (screen pop on ``DialBegin``) on its way to call tracking.
+    """
     configs = link_configs(container.settings)
     if not configs:
         return None
-    supervisor = AmiSupervisor(configs, build_call_tracking_sink(container), container.metrics)
+    sink = RingingObserver(build_call_tracking_sink(container), container.ringing.notify)
+    supervisor = AmiSupervisor(configs, sink, container.metrics)
     container.ami_links = supervisor.states
     container.originator = AmiOriginator(supervisor.client(configs[0].pbx))
     return supervisor

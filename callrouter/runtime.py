@@ -21,6 +21,7 @@ from pbx_bridge.agi.handlers import default_decision, default_handler, routing_h
 from pbx_bridge.agi.server import FastAgiServer
 
 log = logging.getLogger(__name__)
+GRACEFUL_SHUTDOWN_S = 3
 
 
 def build_agi_server(container: Container) -> FastAgiServer:
@@ -53,7 +54,14 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
     then stop them in reverse order."""
     settings = container.settings
     host, port = split_bind(settings.api_bind)
-    config = uvicorn.Config(create_app(container), host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        create_app(container),
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,  # open event streams never end by themselves
+    )
     server = uvicorn.Server(config)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(container.aclose)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from callrouter.api.click_to_call import Originator
 from callrouter.live.bus import EventBus, LocalEventBus, RedisEventBus
 from callrouter.live.hub import EventHub
+from callrouter.live.ringing import RingingAnnouncer
 from callrouter.settings import Settings
 from crm_core.db import make_engine, make_session_factory
 from crm_core.events import connect_publisher
@@ -38,10 +39,15 @@ class Container:
     ami_links: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # AMI link states; set by runtime
     live: EventBus | None = None  # live updates; in-process unless given (Redis: build_container)
 
+    ringing: RingingAnnouncer = field(init=False)  # screen pops, for the AMI observer and Twilio
+
     def __post_init__(self) -> None:
         if self.live is None:
             self.live = LocalEventBus(EventHub(self.metrics))
         connect_publisher(self.sessions, self.live)
+        self.ringing = RingingAnnouncer(
+            self.sessions, self.live, self.metrics, region=self.settings.default_region
+        )
 
     @property
     def events(self) -> EventBus:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from crm_core.models.enums import ManagerRole
 
@@ -93,6 +93,8 @@ class EventPublisher(Protocol):
 
 def publish_after_commit(session: Session, domain_event: DomainEvent) -> None:
     """Announce ``domain_event`` once the session's current transaction commits."""
+    if not session.in_transaction():
+        session.begin()  # tie the event to a transaction, so a rollback drops it
     session.info.setdefault(_PENDING, []).append(domain_event)
 
 
@@ -112,8 +114,9 @@ def connect_publisher(sessions: sessionmaker[Session], publisher: EventPublisher
             except Exception:  # the change is committed; a lost live update must not undo it
                 log.exception("domain event not published", extra={"event_name": item.name})
 
-    def _rolled_back(session: Session) -> None:
-        session.info.pop(_PENDING, None)
+    def _rolled_back(session: Session, previous: SessionTransaction) -> None:
+        if previous.parent is None:  # the whole transaction (a savepoint's rollback keeps the rest)
+            session.info.pop(_PENDING, None)
 
     event.listen(sessions, "after_commit", _committed)
-    event.listen(sessions, "after_rollback", _rolled_back)
+    event.listen(sessions, "after_soft_rollback", _rolled_back)

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict
 
-from callrouter.api.deps import SupervisorUser, container_of
+from callrouter.api.deps import CurrentUser, container_of
 from callrouter.api.errors import ApiError, ErrorBody
 from routing.decision import RouteDecision
 
@@ -90,7 +90,7 @@ class DryRunRead(BaseModel):
 )
 async def dry_run(
     request: Request,
-    _user: SupervisorUser,
+    _user: CurrentUser,  # every role may ask where a number's calls go (the workspace explainer)
     number: Annotated[str, Query(max_length=64, description="Caller id as Asterisk delivers it")],
     at: Annotated[datetime | None, Query(description="ISO time; without offset: company time")] = None,
 ) -> DryRunRead:

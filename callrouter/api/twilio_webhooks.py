@@ -80,7 +80,11 @@ SignedForm = Annotated[dict[str, str], Depends(signed_form)]
 
 def _voice(container: Container) -> TwilioVoice:
     return TwilioVoice(
-        container.sessions, container.routing, container.metrics, voice_options(container.settings)
+        container.sessions,
+        container.routing,
+        container.metrics,
+        voice_options(container.settings),
+        on_ring=container.ringing.notify,
     )
 
 

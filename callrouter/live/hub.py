@@ -128,6 +128,11 @@ class EventHub:
             self._subscribers.discard(sub)
         self._metrics.live_streams.set(len(self._subscribers))
 
+    def recent(self) -> list[Delivered]:
+        """The events in the replay buffer, oldest first."""
+        with self._lock:
+            return list(self._buffer)
+
     @property
     def subscribers(self) -> int:
         return len(self._subscribers)

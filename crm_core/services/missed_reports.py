@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Exists, exists, select
+from sqlalchemy import Exists, exists, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.models.calls import MissedCall
@@ -112,16 +112,26 @@ def missed_calls_by_manager(session: Session, start: datetime, end: datetime) ->
     return sorted(stats, key=lambda s: (s.manager_name is None, s.manager_name or "", s.manager_id or 0))
 
 
-def open_missed_calls(session: Session, now: datetime, limit: int = 500) -> list[OpenMissedCall]:
-    """Missed calls not yet called back or closed, oldest first, with their age at ``now``."""
-    rows = session.execute(
+def open_missed_calls(
+    session: Session, now: datetime, limit: int = 500, managers: Collection[int | None] | None = None
+) -> list[OpenMissedCall]:
+    """Missed calls not yet called back or closed, oldest first, with their age at ``now``.
+
+    ``managers`` keeps those assigned to these managers (``None`` in it: the unassigned ones) before the
+    limit applies, so a team's list is never cut short by other teams' calls.
+    """
+    stmt = (
         select(MissedCall, Counterparty.name, Manager.name, _escalated().label("escalated"))
         .outerjoin(Counterparty, Counterparty.id == MissedCall.counterparty_id)
         .outerjoin(Manager, Manager.id == MissedCall.assigned_manager_id)
         .where(MissedCall.status.in_(UNRESOLVED))
-        .order_by(MissedCall.created_at, MissedCall.id)
-        .limit(limit)
-    ).all()
+    )
+    if managers is not None:
+        ids = [m for m in managers if m is not None]
+        assigned = MissedCall.assigned_manager_id.in_(ids)
+        unassigned = MissedCall.assigned_manager_id.is_(None)
+        stmt = stmt.where(or_(assigned, unassigned) if None in managers else assigned)
+    rows = session.execute(stmt.order_by(MissedCall.created_at, MissedCall.id).limit(limit)).all()
     return [
         OpenMissedCall(
             id=mc.id,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from crm_core.metrics import Metrics
 from crm_core.services.active_calls import load_active_call, save_active_call
 from crm_core.services.call_records import REPEAT_WINDOW
+from crm_core.services.screen_pop import Ringing
 from pbx_bridge.finished_calls import store_finished_call
 from pbx_bridge.twilio_voice import twiml
 from pbx_bridge.twilio_voice.call_summary import (
@@ -88,12 +89,14 @@ class TwilioVoice:
         metrics: Metrics,
         options: VoiceOptions,
         clock: Callable[[], float] = time.time,
+        on_ring: Callable[[Ringing], None] | None = None,
     ) -> None:
         self._sessions = sessions
         self._routing = routing
         self._metrics = metrics
         self._opt = options
         self._clock = clock
+        self._on_ring = on_ring  # screen pop: told each target a step rings (must return at once)
 
     # the webhooks -------------------------------------------------------------------------------------
 
@@ -168,7 +171,16 @@ class TwilioVoice:
         if plan is None:
             return twiml.hang_up()
         dial_began(progress.call, plan.index, plan.step.target, at)
+        self._tell_ringing(progress.call, plan.step.target)
         return twiml.dial(plan, f"{self._opt.step_url}?i={plan.index}")
+
+    def _tell_ringing(self, call: CallState, target: str) -> None:
+        if self._on_ring is None:
+            return
+        try:
+            self._on_ring(Ringing(call.linkedid, call.caller_num or None, target))
+        except Exception:  # a screen pop never costs the call its route
+            log.exception("ringing not announced", extra={"linkedid": call.linkedid})
 
     async def _within(self, end: float, sid: str, fn: Callable[..., T], *args: Any) -> T | None:
         """Run database work in a thread until ``end``; None (logged) when it fails or is late."""

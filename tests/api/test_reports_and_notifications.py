@@ -105,8 +105,12 @@ def test_inapp_notifications_are_listed_and_marked_read_by_their_recipient_only(
     db.add(note)
     db.commit()
     listed = client.get("/api/v1/notifications", headers=staff.headers(staff.manager)).json()
-    assert [(n["id"], n["read"]) for n in listed] == [(note.id, False)]
-    assert client.get("/api/v1/notifications", headers=staff.headers(staff.other)).json() == []
+    assert [(n["id"], n["read"]) for n in listed["items"]] == [(note.id, False)]
+    assert listed["unread"] == 1
+    assert client.get("/api/v1/notifications", headers=staff.headers(staff.other)).json() == {
+        "items": [],
+        "unread": 0,
+    }
     stolen = client.post(f"/api/v1/notifications/{note.id}/read", headers=staff.headers(staff.other))
     assert stolen.status_code == 404
     read = client.post(f"/api/v1/notifications/{note.id}/read", headers=staff.headers(staff.manager))
@@ -114,4 +118,4 @@ def test_inapp_notifications_are_listed_and_marked_read_by_their_recipient_only(
     unread = client.get(
         "/api/v1/notifications", params={"unread": True}, headers=staff.headers(staff.manager)
     ).json()
-    assert unread == []
+    assert unread == {"items": [], "unread": 0}

@@ -3,20 +3,24 @@ role, and a reconnect with ``Last-Event-ID`` replays what was missed."""
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy.orm import Session
 
+from callrouter.api.security import issue_access_token
 from callrouter.wiring import Container
+from crm_core.models import PhoneNumber
 from crm_core.services import api_tokens
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
-from tests.api.conftest import Staff
+from pbx_bridge.ami.ringing import RingingObserver
+from tests.api.conftest import Staff, add_counterparty
 from tests.call_tracking.helpers import trace_frames
+from tests.live.inline_ringing import inline_ringing
 from tests.live.sse import open_stream, serving
 
 M2_TARGET = "Local/noanswer-m2@agents"  # trace b rings this target, nobody answers
@@ -100,18 +104,40 @@ async def test_stream_refuses_missing_or_bad_tokens(
             assert by_api_token.response.status_code == 200
 
 
-async def test_stream_ends_with_token_expired(
-    app: FastAPI, staff: Staff, unused_tcp_port: int, monkeypatch: object
+async def test_stream_ends_with_token_expired(app: FastAPI, staff: Staff, unused_tcp_port: int) -> None:
+    async with serving(app, unused_tcp_port) as base:
+        token = issue_access_token(staff.signing_key, staff.manager.id, ttl=timedelta(seconds=4))
+        async with open_stream(base, token) as stream:
+            ended = await stream.next(timeout=10.0)
+            assert ended.event == "token-expired"
+            with pytest.raises(EOFError):
+                await stream.next(timeout=5.0)  # and the stream ends
+
+
+async def test_dial_begin_pops_the_callers_card_on_the_rung_managers_stream(
+    app: FastAPI, staff: Staff, db: Session, traces_dir: Path, unused_tcp_port: int
 ) -> None:
-    from datetime import timedelta
-
-    from callrouter.api.security import issue_access_token
-
-    token = issue_access_token(staff.signing_key, staff.manager.id, ttl=timedelta(seconds=2))
-    async with serving(app, unused_tcp_port) as base, open_stream(base, token) as stream:
-        ended = await stream.next(timeout=5.0)
-        assert ended.event == "token-expired"
-
-
-def _unused(_: Callable[..., object]) -> None:  # keep asyncio imported for type checkers
-    asyncio.get_event_loop_policy()
+    staff.manager.dial_target = M2_TARGET
+    db.merge(staff.manager)
+    acme = add_counterparty(db, "ACME LLC", staff.manager)
+    db.add(PhoneNumber(e164=CALLER, counterparty_id=acme.id))
+    db.commit()
+    container: Container = app.state.container
+    announcer = inline_ringing(container)
+    sink = RingingObserver(CallTrackingSink(container.sessions, container.metrics), announcer.notify)
+    async with (
+        serving(app, unused_tcp_port) as base,
+        open_stream(base, _token(staff, staff.manager)) as mine,
+        open_stream(base, _token(staff, staff.other)) as stranger,
+    ):
+        for frame in trace_frames(traces_dir, "b"):
+            await sink.handle("main", frame)
+        ringing = await mine.next(timeout=2.0)
+        assert ringing.event == "ringing"
+        assert (ringing.data["caller"], ringing.data["manager_id"]) == (CALLER, staff.manager.id)
+        assert ringing.data["counterparty_id"] == acme.id
+        assert ringing.data["card"]["client"]["name"] == "ACME LLC"
+        missed = await mine.next(timeout=2.0)
+        assert (missed.event, missed.data["action"]) == ("missed-call", "opened")
+        assert missed.data["missed_call"]["counterparty_name"] == "ACME LLC"
+        await stranger.nothing_within(0.5)

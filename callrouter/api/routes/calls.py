@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path as FilePath
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
@@ -102,6 +102,11 @@ def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def current_month(timezone: str) -> str:
+    """The month now in the company timezone, ``YYYY-MM``."""
+    return datetime.now(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
 @router.get(
     "/reports/unregistered-numbers",
     tags=["number capture"],
@@ -109,12 +114,19 @@ def _month_bounds(month: str, timezone: str) -> tuple[datetime, datetime]:
 )
 def capture_report(
     request: Request,
-    month: Annotated[Month, Query()],
     user: CurrentUser,
     session: DbSession,
+    month: Annotated[Month | None, Query(description="YYYY-MM; default: this month")] = None,
     manager_id: ManagerFilter = None,
+    scope: Annotated[
+        Literal["mine"] | None, Query(description="mine: only the numbers that are mine to register")
+    ] = None,
 ) -> CaptureReport:
-    start, end = _month_bounds(month, container_of(request).settings.company_timezone)
+    timezone = container_of(request).settings.company_timezone
+    month = month or current_month(timezone)
+    start, end = _month_bounds(month, timezone)
+    if scope == "mine":
+        manager_id = user.manager_id
     report = number_capture.unregistered_calls(session, user.viewer, start, end, manager_id)
     return CaptureReport(
         month=month,

@@ -108,5 +108,5 @@ def missed_calls_per_manager(
 @router.get("/open-missed-calls", summary="Missed calls still waiting for a callback, oldest first, with age")
 def open_missed_calls(user: CurrentUser, session: DbSession) -> list[OpenMissedCallRead]:
     visible = _visible_managers(session, user.viewer)
-    rows = missed_reports.open_missed_calls(session, utcnow())
-    return [OpenMissedCallRead.model_validate(r) for r in rows if r.manager_id in visible]
+    rows = missed_reports.open_missed_calls(session, utcnow(), managers=visible)
+    return [OpenMissedCallRead.model_validate(r) for r in rows]

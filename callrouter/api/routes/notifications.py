@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from callrouter.api.deps import CurrentUser, DbSession
 from callrouter.api.errors import ERROR_RESPONSES
@@ -42,15 +42,36 @@ class InAppNotificationRead(ReadModel):
     created_at: datetime
 
 
-@router.get("", summary="My in-app notifications, newest first")
+class NotificationList(BaseModel):
+    """My notifications (newest first) and how many of all of mine are unread."""
+
+    items: list[InAppNotificationRead]
+    unread: int = Field(description="Unread notifications in total (not only on this list)")
+
+
+class ReadAllResult(BaseModel):
+    marked: int = Field(description="How many were unread")
+    unread: int
+
+
+@router.get("", summary="My in-app notifications, newest first, with the unread count")
 def list_notifications(
     user: CurrentUser,
     session: DbSession,
     unread: Annotated[bool, Query(description="Only the unread ones")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-) -> list[InAppNotificationRead]:
+) -> NotificationList:
     rows = notification_outbox.list_inapp(session, user.manager_id, unread_only=unread, limit=limit)
-    return [InAppNotificationRead.model_validate(row) for row in rows]
+    return NotificationList(
+        items=[InAppNotificationRead.model_validate(row) for row in rows],
+        unread=notification_outbox.unread_count(session, user.manager_id),
+    )
+
+
+@router.post("/read-all", summary="Mark all my notifications read")
+def mark_all_read(user: CurrentUser, session: DbSession) -> ReadAllResult:
+    marked = notification_outbox.mark_all_read(session, user.manager_id)
+    return ReadAllResult(marked=marked, unread=notification_outbox.unread_count(session, user.manager_id))
 
 
 @router.post(

@@ -7,9 +7,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, computed_field
 
-from callrouter.api.schemas.common import Id, Note, RawNumber, ReadModel, Text, WriteModel
+from callrouter.api.schemas.common import Id, LongName, Note, RawNumber, ReadModel, Text, WriteModel
 from callrouter.api.schemas.phones import PhoneOwner
-from crm_core.models import CallDirection, CallDisposition, MissedReason, MissedStatus
+from crm_core.models import CallDirection, CallDisposition, ListKind, MissedReason, MissedStatus
 
 Month = Annotated[str, Field(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 
@@ -67,29 +67,26 @@ class CallRead(ReadModel):
         return f"/api/v1/calls/{self.id}/recording" if self.recording_file else None
 
 
+_MISSED_EXAMPLE: dict[str, Any] = {
+    "id": 4,
+    "call_record_id": 17,
+    "caller_number": "+78431234567",
+    "reason": "manager_no_answer",
+    "ring_seconds": 20.0,
+    "assigned_manager_id": 5,
+    "counterparty_id": 42,
+    "status": "open",
+    "attempts": 1,
+    "last_attempt_at": "2026-11-28T10:00:20Z",
+    "called_back_at": None,
+    "comment": None,
+    "created_at": "2026-11-28T10:00:20Z",
+    "closed_at": None,
+}
+
+
 class MissedCallRead(ReadModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": 4,
-                    "call_record_id": 17,
-                    "caller_number": "+78431234567",
-                    "reason": "manager_no_answer",
-                    "ring_seconds": 20.0,
-                    "assigned_manager_id": 5,
-                    "counterparty_id": 42,
-                    "status": "open",
-                    "attempts": 1,
-                    "last_attempt_at": "2026-11-28T10:00:20Z",
-                    "called_back_at": None,
-                    "comment": None,
-                    "created_at": "2026-11-28T10:00:20Z",
-                    "closed_at": None,
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_MISSED_EXAMPLE]})
 
     id: int
     call_record_id: int
@@ -113,28 +110,15 @@ class MissedCallItem(MissedCallRead):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
-                {
-                    "id": 4,
-                    "call_record_id": 17,
-                    "caller_number": "+78431234567",
-                    "reason": "manager_no_answer",
-                    "ring_seconds": 20.0,
-                    "assigned_manager_id": 5,
+                _MISSED_EXAMPLE
+                | {
                     "manager_name": "Maria Manager",
-                    "counterparty_id": 42,
                     "counterparty_name": "ACME LLC",
-                    "status": "open",
-                    "attempts": 2,
                     "first_call_at": "2026-11-28T10:00:20Z",
-                    "last_call_at": "2026-11-28T10:20:00Z",
-                    "last_attempt_at": "2026-11-28T10:20:00Z",
+                    "last_call_at": "2026-11-28T10:00:20Z",
                     "age_seconds": 5400.0,
                     "due_at": "2026-11-29T10:00:20Z",
                     "overdue": False,
-                    "called_back_at": None,
-                    "comment": None,
-                    "created_at": "2026-11-28T10:00:20Z",
-                    "closed_at": None,
                 }
             ]
         }
@@ -257,3 +241,47 @@ class RegisterResult(ReadModel):
     phone_id: int
     e164: str
     calls_linked: int = Field(description="Call records of this number now linked to the counterparty")
+
+
+class NumberRegistration(WriteModel):
+    """Register a number in one step: to a card, a contact, a new card or a list (with a reason)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"number": "+79005550003", "target": "counterparty", "counterparty_id": 42},
+                {"number": "8 900 555-00-04", "target": "new_counterparty", "name": "Sidorov IP"},
+                {"number": "+79005550005", "target": "list", "list": "blacklist", "reason": "robocalls"},
+            ]
+        }
+    )
+
+    number: RawNumber
+    target: Literal["counterparty", "contact", "new_counterparty", "list"]
+    counterparty_id: Id | None = None
+    contact_id: Id | None = None
+    name: Annotated[LongName, Field(description="The new counterparty's name")] | None = None
+    list: ListKind | None = Field(default=None, description="The list's kind (its first list is used)")
+    list_id: Id | None = Field(default=None, description="A particular list instead of the kind")
+    reason: Note | None = Field(default=None, description="Why (kept as the number's note)")
+
+
+class NumberRegistered(RegisterResult):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "phone_id": 12,
+                    "e164": "+79005550003",
+                    "calls_linked": 3,
+                    "counterparty_id": 42,
+                    "number_list_id": None,
+                    "missed_calls_linked": 1,
+                }
+            ]
+        }
+    )
+
+    counterparty_id: int | None
+    number_list_id: int | None
+    missed_calls_linked: int = Field(description="Waiting missed calls of this number now on the card")
