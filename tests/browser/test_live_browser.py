@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from bench.live_server import Server
-from crm_core.events import RINGING, Audience, DomainEvent, publish_after_commit
+from crm_core.events import publish_after_commit
 from crm_core.models import Counterparty, Manager, MissedCall, MissedStatus, utcnow
-from crm_core.services.card import build_card, card_json
+from crm_core.services.screen_pop import Ringing, ringing_event
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
 from tests.browser.test_workspace_browser import DESKTOP, PHONE, login, shot
 from tests.call_tracking.helpers import trace_frames
@@ -41,11 +41,6 @@ def pages(browser: Any) -> Iterator[Any]:
     yield open_page
     for context in contexts:
         context.close()
-
-
-def _user(server: Server, login_name: str) -> Manager:
-    with server.sessions() as session:
-        return session.scalars(select(Manager).where(Manager.login == login_name)).one()
 
 
 def _play_trace_b(server: Server, traces_dir: Path) -> None:
@@ -114,37 +109,30 @@ def test_close_without_callback_needs_a_reason(pages: Any, server: Server) -> No
         assert missed.status == MissedStatus.CLOSED
 
 
-def _ring(server: Server, manager: Manager, caller: str, client: Counterparty | None) -> None:
+def _ring(server: Server, caller: str, target: str) -> None:
+    """A phone starts ringing, announced the way the AMI DialBegin observer does (the screen-pop service)."""
     with server.sessions.begin() as session:
-        card = card_json(build_card(session, client, utcnow())) if client else None
-        data = {
-            "linkedid": f"ring-{caller}",
-            "caller": caller,
-            "manager_id": manager.id,
-            "counterparty_id": client.id if client else None,
-            "card": card,
-        }
-        publish_after_commit(session, DomainEvent(RINGING, data, Audience.of([manager.id])))
+        ring = Ringing(linkedid=f"ring-{caller}", caller=caller, target=target)
+        event = ringing_event(session, ring, "RU", utcnow())
+        assert event is not None
+        publish_after_commit(session, event)
 
 
 def test_a_ringing_phone_pops_the_callers_card_or_a_register_form(pages: Any, server: Server) -> None:
-    maria = _user(server, "maria")
     tab = pages()
     login(tab, server, "maria")
     _live(tab)
-    with server.sessions() as session:
-        romashka = session.scalars(select(Counterparty).where(Counterparty.name == "ООО Ромашка")).one()
-    _ring(server, maria, "+79161234567", romashka)
+    _ring(server, "89161234567", "PJSIP/101")  # maria's phone, the client Romashka calls
     tab.wait_for_selector("#pop:not([hidden]) .client-name", timeout=3_000)
     pop = tab.inner_text("#pop")
     assert "Входящий звонок с номера +79161234567" in pop and "ООО Ромашка" in pop
     assert "Открытые пропущенные" in pop
     shot(tab, "screen-pop")
 
-    _ring(server, maria, "+74991234567", None)
+    _ring(server, "+74991234567", "PJSIP/101")
     tab.wait_for_selector("#pop form.register", timeout=3_000)
     assert "Этого номера нет ни в одной карточке." in tab.inner_text("#pop")
-    tab.select_option("#pop form.register select", "new")
+    tab.select_option("#pop form.register select", "new_counterparty")
     tab.fill("#pop form.register input[required]", "ООО Новый клиент")
     tab.click("#pop form.register button[type=submit]")
     tab.wait_for_selector("#pop", state="hidden")

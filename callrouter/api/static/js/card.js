@@ -77,42 +77,39 @@ export async function openCard(id) {
 /** A form: add `number` to an existing card, to a new counterparty, or to a list with a reason. */
 export function registerForm(number, onDone = () => {}) {
   const form = el("form", { class: "register" });
-  const label = _("Register %(number)s", { number });
   const kind = el("select", { "aria-label": _("Where to register %(number)s", { number }) },
     el("option", { value: "counterparty" }, _("into an existing card")),
-    el("option", { value: "new" }, _("as a new client")),
+    el("option", { value: "new_counterparty" }, _("as a new client")),
     el("option", { value: "list" }, _("on a list, with a reason")));
   const target = el("input", {
     maxlength: 200, required: true, "aria-label": _("Client name, tax id or number"),
     placeholder: _("Client name, tax id or number"),
   });
-  const lists = el("select", { "aria-label": _("List"), hidden: true });
+  const lists = el("select", { "aria-label": _("List"), hidden: true },
+    el("option", { value: "blacklist" }, _("Blacklist")),
+    el("option", { value: "job_candidates" }, _("Job candidates")));
   const note = el("input", { maxlength: 500, "aria-label": _("Reason or note"), placeholder: _("Reason or note") });
   const submit = el("button", { type: "submit" }, _("Register"));
   const error = el("p", { class: "error", role: "alert" });
-  kind.addEventListener("change", async () => {
+  kind.addEventListener("change", () => {
     const list = kind.value === "list";
     lists.hidden = !list;
     target.hidden = list;
     target.required = !list;
-    target.placeholder = kind.value === "new" ? _("New client's name") : _("Client name, tax id or number");
-    if (list && !lists.options.length) {
-      const all = await api(`/number-lists`).catch(() => []);
-      lists.replaceChildren(...(all.items || all).map((l) => el("option", { value: l.id }, l.name)));
-    }
+    target.placeholder = kind.value === "new_counterparty" ? _("New client's name") : _("Client name, tax id or number");
+    target.setAttribute("aria-label", target.placeholder);
   });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
     submit.disabled = true;
     try {
-      const body = { number, note: note.value.trim() || null };
+      const body = { number, target: kind.value, reason: note.value.trim() || null };
       if (kind.value === "list") {
-        body.number_list_id = Number(lists.value);
-        if (!body.note) throw new Error(_("Give a reason for the list."));
-      } else if (kind.value === "new") {
-        const created = await api("/counterparties", { method: "POST", body: { name: target.value.trim() } });
-        body.counterparty_id = created.id;
+        body.list = lists.value;
+        if (!body.reason) throw new Error(_("Give a reason for the list."));
+      } else if (kind.value === "new_counterparty") {
+        body.name = target.value.trim();
       } else {
         const found = await api(`/counterparties${query({ q: target.value.trim(), limit: 2 })}`);
         if (found.items.length !== 1) {
@@ -120,7 +117,7 @@ export function registerForm(number, onDone = () => {}) {
         }
         body.counterparty_id = found.items[0].id;
       }
-      const result = await api("/reports/unregistered-numbers/register", { method: "POST", body });
+      const result = await api("/numbers/register", { method: "POST", body });
       toast(_("%(number)s registered.", { number: result.e164 || number }));
       onDone(result);
     } catch (failure) {
@@ -129,7 +126,7 @@ export function registerForm(number, onDone = () => {}) {
       submit.disabled = false;
     }
   });
-  form.append(el("h3", {}, label), kind, target, lists, note, submit, error);
+  form.append(el("h3", {}, _("Register %(number)s", { number })), kind, target, lists, note, submit, error);
   return form;
 }
 
