@@ -75,6 +75,7 @@ ROLE_VALUES: dict[str, ManagerRole] = {
         ManagerRole.CONTROLLER: ("контролер",),
         ManagerRole.DIRECTOR: ("директор",),
         ManagerRole.ADMIN: ("administrator", "админ", "администратор"),
+        ManagerRole.RECEPTION: ("ресепшн", "ресепшен", "секретарь"),
     }.items()
     for alias in (role.value, *names)
 }

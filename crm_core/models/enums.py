@@ -12,6 +12,7 @@ class ManagerRole(enum.StrEnum):
     CONTROLLER = "controller"
     DIRECTOR = "director"
     ADMIN = "admin"
+    RECEPTION = "reception"  # sees its own calls like a manager, and the shared queue of unknown numbers
 
 
 class Language(enum.StrEnum):

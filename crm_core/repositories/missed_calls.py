@@ -85,7 +85,7 @@ def scope_condition(viewer: Viewer, scope: MissedScope | None) -> ColumnElement[
         return managed_by(viewer, MissedCall.assigned_manager_id)
     if scope is MissedScope.UNKNOWN:
         if not keeps_queue(viewer):
-            raise PermissionDenied("forbidden-role", "the shared queue is for controllers and above")
+            raise PermissionDenied("forbidden-role", "the shared queue is for reception and controllers")
         return in_shared_queue()
     return true()
 

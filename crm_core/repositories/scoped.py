@@ -1,8 +1,9 @@
 """Object-level authorization in one place: every read of a CRM entity goes through :func:`scoped`.
 
 A manager sees their own counterparties (and everything hanging off them), a controller sees their own
-and their managers', a director or admin sees everything. An entity outside the scope is simply not in the
-result, so the API answers 404 and never tells "exists but forbidden" apart from "does not exist".
+and their managers', a director or admin sees everything. Reception and controllers also see the shared
+queue: missed calls from numbers in no card that nobody was assigned. An entity outside the scope is simply
+not in the result, so the API answers 404 and never tells "exists but forbidden" apart from "does not exist".
 """
 
 from __future__ import annotations
@@ -35,7 +36,9 @@ T = TypeVar("T")
 
 SEE_ALL = frozenset({ManagerRole.DIRECTOR, ManagerRole.ADMIN})
 # Roles that see and assign the shared queue: missed calls from numbers in no card that nobody was assigned.
-QUEUE_KEEPERS = frozenset({ManagerRole.CONTROLLER, ManagerRole.DIRECTOR, ManagerRole.ADMIN})
+QUEUE_KEEPERS = frozenset(
+    {ManagerRole.RECEPTION, ManagerRole.CONTROLLER, ManagerRole.DIRECTOR, ManagerRole.ADMIN}
+)
 
 
 @dataclass(frozen=True, slots=True)

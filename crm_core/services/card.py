@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
@@ -104,9 +104,66 @@ class CardNeed:
     probability: int
 
 
+_CARD_EXAMPLE: dict[str, Any] = {
+    "client": {
+        "id": 42,
+        "name": "ACME LLC",
+        "status": "regular",
+        "tax_id": "7701234567",
+        "region": "Moscow",
+        "notes": None,
+        "manager_id": 5,
+        "manager_name": "Maria Manager",
+    },
+    "phones": [{"e164": "+78431234567", "label": "office", "contact_person_id": None, "contact_name": None}],
+    "open_missed_calls": [],
+    "last_calls": [
+        {
+            "id": 17,
+            "direction": "inbound",
+            "caller_number": "+78431234567",
+            "callee_number": "+74950001122",
+            "started_at": "2026-11-28T10:00:00Z",
+            "disposition": "answered",
+            "talk_seconds": 171.0,
+            "answered_by_manager_id": 5,
+            "answered_by_name": "Maria Manager",
+            "has_recording": True,
+        }
+    ],
+    "last_interactions": [
+        {
+            "id": 3,
+            "kind": "call",
+            "occurred_at": "2026-11-28T10:03:00Z",
+            "summary": "Wants a quote for 200 m of cable",
+            "manager_id": 5,
+            "manager_name": "Maria Manager",
+            "contact_person_id": None,
+            "call_record_id": 17,
+        }
+    ],
+    "open_deals": [
+        {
+            "id": 8,
+            "title": "Cable",
+            "amount": "1200.50",
+            "stage": "proposal",
+            "manager_id": 5,
+            "created_at": "2026-11-01T09:00:00Z",
+        }
+    ],
+    "needs": [
+        {"id": 2, "product": "Copper cable", "quantity": "200.000", "period": "month", "probability": 80}
+    ],
+}
+
+
 @dataclass(frozen=True, slots=True)
 class CounterpartyCard:
     """Everything the screen pop shows about one client."""
+
+    __pydantic_config__ = ConfigDict(json_schema_extra={"examples": [_CARD_EXAMPLE]})
 
     client: CardClient
     phones: list[CardPhone]

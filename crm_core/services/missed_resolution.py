@@ -15,6 +15,7 @@ from crm_core.models import (
     Interaction,
     InteractionKind,
     Manager,
+    ManagerRole,
     MissedCall,
     MissedStatus,
 )
@@ -112,12 +113,23 @@ def record_outcome(
     return missed
 
 
+def _no_manager(manager_id: int) -> Manager:
+    raise NotFound("no-such-manager", {"id": manager_id})
+
+
 def assign(session: Session, viewer: Viewer, missed: MissedCall, manager_id: int) -> MissedCall:
-    """Give a waiting missed call to another manager (controllers and above; within their scope)."""
-    if viewer.role not in QUEUE_KEEPERS:
-        raise PermissionDenied("forbidden-role", "only a controller, director or admin reassigns")
+    """Give a waiting missed call to a manager (controllers and above within their scope; reception from
+    the shared queue)."""
+    queued = missed.assigned_manager_id is None and missed.counterparty_id is None
+    if viewer.role not in QUEUE_KEEPERS or (viewer.role is ManagerRole.RECEPTION and not queued):
+        raise PermissionDenied(
+            "forbidden-role", "a controller, director or admin reassigns; reception assigns the shared queue"
+        )
     _ensure_open(missed)
-    target = get_visible(session, viewer, Manager, manager_id)
+    if viewer.role is ManagerRole.RECEPTION:  # hands the queue to anyone: it sees no team of its own
+        target = session.get(Manager, manager_id) or _no_manager(manager_id)
+    else:
+        target = get_visible(session, viewer, Manager, manager_id)
     if not target.active:
         raise NotFound("no-such-manager", {"id": manager_id, "reason": "deactivated"})
     previous = missed.assigned_manager_id

@@ -18,6 +18,7 @@ from crm_core.models import (
     CallRecord,
     Interaction,
     Manager,
+    ManagerRole,
     MissedCall,
     MissedReason,
     MissedStatus,
@@ -313,3 +314,29 @@ def test_status_filter(client: TestClient, staff: Staff, db: Session, status: st
         )
     )
     assert got == ({waiting.id, escalated.id} if status == "open" else {closed.id})
+
+
+def test_reception_keeps_the_shared_queue(client: TestClient, staff: Staff, db: Session) -> None:
+    reception = Manager(name="Reception", login="reception", role=ManagerRole.RECEPTION)
+    db.add(reception)
+    queued = add_missed(db, "+79001110080")
+    someones = add_missed(db, "+79001110081", manager=staff.manager)
+    db.commit()
+    h = staff.headers(reception)
+    queue = client.get("/api/v1/missed-calls", params={"scope": "unknown"}, headers=h)
+    assert _ids(queue) == [queued.id]
+    assert _ids(client.get("/api/v1/missed-calls", headers=h)) == [queued.id]  # not the managers' calls
+    given = client.post(
+        f"/api/v1/missed-calls/{queued.id}/assign", json={"manager_id": staff.other.id}, headers=h
+    )
+    assert given.status_code == 200 and given.json()["assigned_manager_id"] == staff.other.id
+    again = client.post(
+        f"/api/v1/missed-calls/{queued.id}/assign", json={"manager_id": staff.manager.id}, headers=h
+    )
+    assert again.status_code == 404  # out of the queue, out of reception's sight
+    hidden = client.post(
+        f"/api/v1/missed-calls/{someones.id}/assign", json={"manager_id": staff.other.id}, headers=h
+    )
+    assert hidden.status_code == 404
+    me = client.get("/api/v1/me", headers=h).json()
+    assert me["role"] == "reception"

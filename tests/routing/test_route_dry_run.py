@@ -12,10 +12,11 @@ from routing_helpers import MakeService, World
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
-from callrouter.api.deps import SupervisorUser
+from callrouter.api.deps import CurrentUser, Principal
 from callrouter.api.routing_dry_run import router
 from callrouter.cli import app as cli_app
 from callrouter.cli.route import render
+from crm_core.models import ManagerRole
 from routing.decision import RouteDecision, RouteKind, RouteStep
 
 
@@ -61,8 +62,8 @@ async def test_api_dry_run_explains_the_route(
     app = FastAPI()
     app.include_router(router)
     app.state.container = SimpleNamespace(routing=await make_service(sessions))
-    guard = typing.get_args(SupervisorUser)[1].dependency
-    app.dependency_overrides[guard] = lambda: None
+    guard = typing.get_args(CurrentUser)[1].dependency
+    app.dependency_overrides[guard] = lambda: Principal(1, ManagerRole.MANAGER, via_api_token=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as client:
         ok = await client.get("/routing/dry-run", params={"number": "89001110001", "at": "2026-03-04T11:00"})
         too_long = await client.get("/routing/dry-run", params={"number": "9" * 65})

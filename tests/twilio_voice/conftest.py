@@ -23,6 +23,7 @@ from crm_core.metrics import Metrics
 from crm_core.models import Counterparty, ListKind, ListTreatment, Manager, NumberList, PhoneNumber
 from crm_core.models.routing_config import RoutingSettings, RoutingTarget
 from routing.service import RoutingService
+from tests.live.inline_ringing import inline_ringing
 
 AUTH_TOKEN = "0123456789abcdef0123456789abcdef"
 BASE_URL = "https://callrouter.example.com"
@@ -86,7 +87,11 @@ def settings(db_url: str) -> Settings:
 def container(settings: Settings, engine: Engine, sessions: sessionmaker[Session]) -> Iterator[Container]:
     metrics = Metrics()
     routing = RoutingService(sessions, metrics, routing_options(settings))
-    yield Container(settings=settings, engine=engine, sessions=sessions, metrics=metrics, routing=routing)
+    container = Container(
+        settings=settings, engine=engine, sessions=sessions, metrics=metrics, routing=routing
+    )
+    inline_ringing(container)  # the screen-pop lookup must not share the test's one connection concurrently
+    yield container
     asyncio.run(routing.stop())
 
 

@@ -4,19 +4,11 @@ from __future__ import annotations
 
 import time
 
-import pytest
-
 from callrouter.wiring import Container
 from crm_core.events import DomainEvent
-from tests.live.inline_ringing import inline_ringing
 
 from .conftest import TwilioClient, World
 from .test_twilio_webhooks import call_form, twiml
-
-
-@pytest.fixture(autouse=True)
-def _inline(container: Container) -> None:
-    inline_ringing(container)
 
 
 def _wait_for(container: Container, name: str, count: int = 1, timeout: float = 5.0) -> list[DomainEvent]:

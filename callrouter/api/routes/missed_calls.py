@@ -114,4 +114,5 @@ def assign_missed(
 ) -> MissedCallItem:
     missed = get_visible(session, user.viewer, MissedCall, missed_id)
     missed_resolution.assign(session, user.viewer, missed, body.manager_id)
-    return _item(session, user.viewer, missed_id)
+    # as it is now, even if it left the caller's sight (reception handing a call out of the queue)
+    return MissedCallItem.model_validate(missed_events.current_view(session, missed.id))

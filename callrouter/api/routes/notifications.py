@@ -45,11 +45,15 @@ class InAppNotificationRead(ReadModel):
 class NotificationList(BaseModel):
     """My notifications (newest first) and how many of all of mine are unread."""
 
+    model_config = ConfigDict(json_schema_extra={"examples": [{"items": [], "unread": 3}]})
+
     items: list[InAppNotificationRead]
     unread: int = Field(description="Unread notifications in total (not only on this list)")
 
 
 class ReadAllResult(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"marked": 3, "unread": 0}]})
+
     marked: int = Field(description="How many were unread")
     unread: int
 
