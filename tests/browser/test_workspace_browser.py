@@ -33,6 +33,25 @@ def login(page: Any, server: Server, who: str, path: str = "/workspace") -> None
     page.wait_for_selector("#app-view:not([hidden])")
 
 
+CONTRAST = """(selector) => {
+  const node = document.querySelector(selector);
+  const rgb = (value) => value.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const luminance = ([r, g, b]) => [r, g, b].map((c) => c / 255)
+    .map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+    .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i], 0);
+  let back = node;
+  while (back && getComputedStyle(back).backgroundColor.endsWith(", 0)")) back = back.parentElement;
+  const fg = luminance(rgb(getComputedStyle(node).color));
+  const bg = luminance(rgb(back ? getComputedStyle(back).backgroundColor : "rgb(255, 255, 255)"));
+  return (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
+}"""
+
+
+def contrast(page: Any, selector: str) -> float:
+    """The contrast ratio of the element's text against the first opaque background behind it."""
+    return float(page.evaluate(CONTRAST, selector))
+
+
 def shot(page: Any, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
@@ -60,6 +79,8 @@ def test_manager_sees_own_missed_calls_in_russian_with_company_time(page: Any, s
     # the label names the client (its name once the list carries names, else the number called)
     assert call.get_attribute("aria-label") in ("Позвонить: ООО Ромашка", "Позвонить: +79161234567")
     assert page.is_hidden("[data-view=team]")  # no supervisor view for a manager
+    for selector in ("a.wa", "#missed-rows button", "tr.late td.overdue", "#missed-status"):
+        assert contrast(page, selector) >= 4.5, selector  # WCAG AA for normal text
     shot(page, "manager")
 
 
