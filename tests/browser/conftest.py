@@ -27,7 +27,7 @@ SHOTS = Path(
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="run .ci/ensure-services to install chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, unused_tcp_port_factory: object) -> Iterator[Server]:
     database = tmp_path_factory.mktemp("browser") / "workspace.db"
     port = unused_tcp_port_factory()  # type: ignore[operator]
@@ -64,8 +64,10 @@ def server(tmp_path_factory: pytest.TempPathFactory, unused_tcp_port_factory: ob
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
+    """Chromium for this package only: Playwright's sync API holds an event loop in this thread while it
+    runs, which later asyncio tests could not start beside."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
