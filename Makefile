@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run demo test lint typecheck services bench clean
+.PHONY: run demo test lint typecheck services screenshots bench clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,19 @@ services:
 
 bench: $(STAMP) services
 	$(BIN)/python -m bench.import_csv
+
+## Re-take the workspace screenshots in docs/img/workspace (the browser tests, headless Chromium).
+screenshots: $(STAMP) services
+	CALLROUTER_SCREENSHOTS=$(CURDIR)/docs/img/workspace $(BIN)/pytest -q tests/browser
+
+## Re-extract the translatable texts and merge them into the Russian and English catalogs (then translate).
+messages: $(STAMP)
+	$(BIN)/pybabel extract --no-wrap --sort-by-file -F crm_core/i18n/babel.cfg -k N_ -k ngettext:1,2 \
+		-o crm_core/i18n/messages.pot callrouter crm_core pbx_bridge
+	for lang in ru en; do \
+		$(BIN)/pybabel update --no-wrap --no-fuzzy-matching --ignore-obsolete -l $$lang -i crm_core/i18n/messages.pot \
+			-d crm_core/i18n/locale || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) callrouter.db .pytest_cache .mypy_cache .ruff_cache

@@ -60,6 +60,7 @@ def build_escalation_worker(container: Container) -> EscalationWorker:
     config = WorkerConfig(
         public_base_url=settings.public_base_url,
         timezone=settings.company_timezone,
+        language=settings.language,
         poll_interval=timedelta(seconds=settings.escalation_poll_interval_s),
     )
     return EscalationWorker(

@@ -129,6 +129,7 @@ class Recipient:
     name: str
     email: str | None
     mobile: str | None
+    language: str | None = None  # None: the company's default language
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,7 +315,7 @@ def recipient_facts(session: Session, missed_call: MissedCallFacts, groups: Sequ
 def recipients_by_id(session: Session, ids: Sequence[int]) -> list[Recipient]:
     """The active managers among ``ids``, in the order given."""
     rows = session.scalars(select(Manager).where(Manager.id.in_(ids), Manager.active.is_(True))).all()
-    by_id = {m.id: Recipient(m.id, m.name, m.email, m.mobile) for m in rows}
+    by_id = {m.id: Recipient(m.id, m.name, m.email, m.mobile, getattr(m, "language", None)) for m in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 

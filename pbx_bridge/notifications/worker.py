@@ -45,6 +45,7 @@ class WorkerConfig:
 
     public_base_url: str
     timezone: str = "Europe/Moscow"
+    language: str = "ru"  # for recipients who have not chosen one
     worker_id: str = field(default_factory=default_worker_id)
     poll_interval: timedelta = timedelta(seconds=1)
     lease: timedelta = timedelta(seconds=60)
@@ -133,7 +134,13 @@ class EscalationWorker:
         self, step: esc.ClaimedStep, person: esc.Recipient, channel_name: str, now: datetime
     ) -> outbox.NewDelivery:
         ctx = TemplateContext(
-            step.missed_call, person, step.step, now, self._config.public_base_url, self._tz
+            step.missed_call,
+            person,
+            step.step,
+            now,
+            self._config.public_base_url,
+            self._tz,
+            self._config.language,
         )
         content = render(channel_name, ctx)
         channel = self._channels.get(channel_name)

@@ -1,5 +1,7 @@
 """The escalation chain end to end on SQLite and PostgreSQL, with a hand-driven clock."""
 
+# ruff: noqa: RUF001  (Russian texts are intended)
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -51,7 +53,7 @@ async def test_step_zero_goes_out_at_once_to_manager_and_controller(
     assert email.recipients() == sorted([(staff.manager.id, mc), (staff.controller.id, mc)])
     with db_sessions() as s:
         titles = [n.title for n in list_inapp(s, staff.manager.id)]
-        assert len(titles) == 1 and titles[0].startswith("Missed call: OOO Romashka")
+        assert len(titles) == 1 and titles[0].startswith("Пропущенный звонок: OOO Romashka")
         assert titles[0].endswith("+79161234567")
         assert list_inapp(s, staff.director.id) == []
         assert s.get(MissedCall, mc).status == MissedStatus.OPEN  # type: ignore[union-attr]
@@ -95,7 +97,7 @@ async def test_no_callback_escalates_to_controller_and_director_after_the_delay(
     clock.advance(timedelta(seconds=1))
     await worker.run_once()
     assert [m.recipient_manager_id for m in email.sent] == [staff.controller.id, staff.director.id]
-    assert all(m.subject.startswith("Not called back for 1 d 0 h") for m in email.sent)
+    assert all(m.subject.startswith("Не перезвонили 1 день 0 часов") for m in email.sent)
     with db_sessions() as s:
         assert s.get(MissedCall, mc).status == MissedStatus.ESCALATED  # type: ignore[union-attr]
 

@@ -1,7 +1,8 @@
-"""GET /workspace and its assets: right types, safe headers, and only real API paths called."""
+"""GET /workspace and its assets: language, right types, safe headers, and only real API paths called."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -10,6 +11,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from callrouter.api.workspace import STATIC_DIR
+
+SCRIPTS = sorted((STATIC_DIR / "js").glob("*.js"))
+
+
+def _all_scripts() -> str:
+    return "\n".join(path.read_text(encoding="utf-8") for path in SCRIPTS)
 
 
 class _Assets(HTMLParser):
@@ -45,10 +52,38 @@ def test_page_is_html_with_a_strict_content_security_policy(client: TestClient) 
 def test_every_asset_the_page_links_is_served_with_its_type(client: TestClient, page: str) -> None:
     parser = _Assets()
     parser.feed(page)
-    assert sorted(parser.urls) == ["/workspace/static/workspace.css", "/workspace/static/workspace.js"]
+    assert sorted(parser.urls) == [
+        "/workspace/static/favicon.svg",
+        "/workspace/static/js/main.js",
+        "/workspace/static/workspace.css",
+    ]
     types = {url: client.get(url).headers["content-type"] for url in parser.urls}
-    assert "javascript" in types["/workspace/static/workspace.js"]
+    assert "javascript" in types["/workspace/static/js/main.js"]
     assert types["/workspace/static/workspace.css"].startswith("text/css")
+    assert types["/workspace/static/favicon.svg"].startswith("image/svg")
+    for script in SCRIPTS:
+        response = client.get(f"/workspace/static/js/{script.name}")
+        assert response.status_code == 200 and "javascript" in response.headers["content-type"]
+
+
+def test_page_speaks_russian_by_default_and_honours_accept_language(client: TestClient) -> None:
+    russian = client.get("/workspace")
+    assert '<html lang="ru">' in russian.text and "Войти" in russian.text
+    assert russian.headers["content-language"] == "ru"
+    english = client.get("/workspace", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert '<html lang="en">' in english.text and ">Log in<" in english.text
+    chosen = client.get("/workspace", headers={"Accept-Language": "en"}, cookies={"callrouter_lang": "ru"})
+    assert '<html lang="ru">' in chosen.text
+
+
+def test_scripts_get_their_texts_in_the_page_language(client: TestClient) -> None:
+    page = client.get("/workspace").text
+    boot = re.search(r'<script type="application/json" id="boot">(.*?)</script>', page, re.S)
+    assert boot is not None
+    data = json.loads(boot.group(1))
+    assert data["lang"] == "ru" and data["timezone"] == "Europe/Moscow"
+    assert data["messages"]["Nothing to call back. Well done."] == "Перезванивать некому. Отлично!"
+    assert data["messages"]["%(num)d call"] == ["%(num)d звонок", "%(num)d звонка", "%(num)d звонков"]
 
 
 def test_no_asset_comes_from_another_origin(page: str) -> None:
@@ -62,7 +97,7 @@ def test_unknown_assets_are_404(client: TestClient) -> None:
 
 def test_script_never_inserts_markup() -> None:
     """Data reaches the DOM as text only: no innerHTML, outerHTML, insertAdjacentHTML or document.write."""
-    script = (STATIC_DIR / "workspace.js").read_text(encoding="utf-8")
+    script = _all_scripts()
     assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(", script)
     assert "textContent" in script and "createTextNode" in script
 
@@ -74,14 +109,15 @@ def _template(path: str) -> re.Pattern[str]:
 
 def test_every_api_call_in_the_script_exists(app: FastAPI) -> None:
     """The page only calls endpoints the API really has (with the method it uses)."""
-    script = (STATIC_DIR / "workspace.js").read_text(encoding="utf-8")
+    script = _all_scripts()
     literals = [text for _, text in re.findall(r"""api\(\s*([`"])(.*?)\1""", script)]
     assert len(literals) >= 10
     # drop the query string (``${query(...)}``), then stand an id in for every other ``${...}``
-    paths = {"/api/v1" + re.sub(r"\$\{[^}]+\}", "1", text.split("${query")[0]) for text in literals}
+    bare = {re.sub(r"\$\{[^}]+\}", "1", text.split("${query")[0]) for text in literals}
+    paths = {path if path.startswith("/routing/") else "/api/v1" + path for path in bare}
     templates = [_template(path) for path in app.openapi()["paths"]]
-    missing = [path for path in paths if not any(t.match(path) for t in templates)]
-    assert missing == []
+    missing = {path for path in paths if not any(t.match(path) for t in templates)}
+    assert missing == set()
     needed_paths = (
         "/api/v1/calls/click-to-call",
         "/api/v1/missed-calls",
@@ -93,6 +129,6 @@ def test_every_api_call_in_the_script_exists(app: FastAPI) -> None:
 
 
 def test_whatsapp_links_use_digits_only() -> None:
-    script = (STATIC_DIR / "workspace.js").read_text(encoding="utf-8")
+    script = _all_scripts()
     assert "https://wa.me/${digits}" in script
     assert 'replace(/\\D/g, "")' in script
