@@ -1,4 +1,5 @@
 """The OData client against the stand-in: envelopes, paging, retries and clear errors."""
+# ruff: noqa: RUF001  (Cyrillic 1C data is intended)
 
 from __future__ import annotations
 
