@@ -16,6 +16,7 @@ from crm_core.models.base import utcnow
 from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.external_sync import ExternalObject
 from crm_core.models.phones import PhoneNumber
+from crm_core.repositories.routing import numbers_of_counterparty
 from crm_core.syncing.phones import attach, load_numbers, read_phones
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalClient, ExternalContact
@@ -46,33 +47,21 @@ def apply_clients(
         manager_id = managers.get(client.manager_ref) if client.manager_ref else None
         if client.manager_ref and manager_id is None:
             report.problem(CLIENTS, client.ref, f"unknown manager reference {client.manager_ref}")
+        created = card is None
+        changed = False
         if card is None:
             card = _create(session, client, manager_id)
-            report.of(CLIENTS).created += 1
-            attach(
-                session,
-                phones[client.ref],
-                numbers,
-                {"counterparty_id": card.id},
-                CLIENTS,
-                client.ref,
-                report,
-            )
         else:
             changed = _update(session, card, client, manager_id, report)
-            added = attach(
-                session,
-                phones[client.ref],
-                numbers,
-                {"counterparty_id": card.id},
-                CLIENTS,
-                client.ref,
-                report,
-            )
-            if changed or added:
-                report.of(CLIENTS).updated += 1
-            else:
-                report.of(CLIENTS).unchanged += 1
+        owner = {"counterparty_id": card.id}
+        added = attach(session, phones[client.ref], numbers, owner, CLIENTS, client.ref, report)
+        counts = report.of(CLIENTS)
+        if created:
+            counts.created += 1
+        elif changed or added:
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
         remember(session, known, source, _CLIENT_REF, client.ref, card.id, client.version, client.code)
     session.flush()
 
@@ -158,7 +147,7 @@ def _update(
         if key != "archived":
             setattr(card, key, value)
     if "manager_id" in after or archived:
-        report.numbers_changed.update(_numbers_of(session, card.id))
+        report.numbers_changed.update(numbers_of_counterparty(session, card.id))
     if after:
         audit_change(
             session,
@@ -174,14 +163,6 @@ def _update(
 def _tax_id_taken(session: Session, card: Counterparty, tax_id: str | None) -> bool:
     holder = session.scalar(select(Counterparty.id).where(Counterparty.tax_id == tax_id))
     return holder is not None and holder != card.id
-
-
-def _numbers_of(session: Session, counterparty_id: int) -> list[str]:
-    contacts = select(ContactPerson.id).where(ContactPerson.counterparty_id == counterparty_id)
-    stmt = select(PhoneNumber.e164).where(
-        (PhoneNumber.counterparty_id == counterparty_id) | PhoneNumber.contact_person_id.in_(contacts)
-    )
-    return list(session.scalars(stmt))
 
 
 def apply_contacts(
@@ -214,51 +195,44 @@ def apply_contacts(
         if counterparty_id is None:
             report.problem(CONTACTS, contact.ref, f"client {contact.client_ref} is not synced")
             continue
-        if person is None:
-            person = ContactPerson(
-                counterparty_id=counterparty_id, name=contact.name, position=contact.position
-            )
-            session.add(person)
-            session.flush()
-            audit_change(session, "create", "contact_person", person.id, None, {"name": contact.name})
+        created = person is None
+        person, changed = _write_contact(session, person, contact, counterparty_id, report)
+        owner = {"contact_person_id": person.id}
+        added = attach(session, phones[contact.ref], numbers, owner, CONTACTS, contact.ref, report)
+        if created:
             counts.created += 1
+        elif changed or added:
+            counts.updated += 1
         else:
-            wanted = {"counterparty_id": counterparty_id, "name": contact.name, "position": contact.position}
-            before = {k: getattr(person, k) for k, v in wanted.items() if getattr(person, k) != v}
-            if before:
-                after = {k: wanted[k] for k in before}
-                for key, value in after.items():
-                    setattr(person, key, value)
-                audit_change(session, "update", "contact_person", person.id, before, after)
-                report.numbers_changed.update(
-                    p.e164 for p in numbers.values() if p.contact_person_id == person.id
-                )
-            added = attach(
-                session,
-                phones[contact.ref],
-                numbers,
-                {"contact_person_id": person.id},
-                CONTACTS,
-                contact.ref,
-                report,
-            )
-            if before or added:
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-            remember(session, known, source, _CONTACT_REF, contact.ref, person.id, contact.version)
-            continue
-        attach(
-            session,
-            phones[contact.ref],
-            numbers,
-            {"contact_person_id": person.id},
-            CONTACTS,
-            contact.ref,
-            report,
-        )
+            counts.unchanged += 1
         remember(session, known, source, _CONTACT_REF, contact.ref, person.id, contact.version)
     session.flush()
+
+
+def _write_contact(
+    session: Session,
+    person: ContactPerson | None,
+    contact: ExternalContact,
+    counterparty_id: int,
+    report: SyncReport,
+) -> tuple[ContactPerson, bool]:
+    """Create the contact person or copy what 1C owns onto it; (the person, whether it changed)."""
+    wanted = {"counterparty_id": counterparty_id, "name": contact.name, "position": contact.position}
+    if person is None:
+        person = ContactPerson(**wanted)
+        session.add(person)
+        session.flush()
+        audit_change(session, "create", "contact_person", person.id, None, wanted)
+        return person, True
+    before = {k: getattr(person, k) for k, v in wanted.items() if getattr(person, k) != v}
+    after = {k: wanted[k] for k in before}
+    for key, value in after.items():
+        setattr(person, key, value)
+    if after:
+        audit_change(session, "update", "contact_person", person.id, before, after)
+        own = select(PhoneNumber.e164).where(PhoneNumber.contact_person_id == person.id)
+        report.numbers_changed.update(session.scalars(own))
+    return person, bool(after)
 
 
 def _remove_contact(session: Session, person: ContactPerson, report: SyncReport) -> None:
