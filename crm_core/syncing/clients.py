@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from crm_core.models.base import utcnow
@@ -237,9 +237,8 @@ def _write_contact(
 
 def _remove_contact(session: Session, person: ContactPerson, report: SyncReport) -> None:
     """A contact marked for deletion goes, with its numbers (the counterparty keeps its call history)."""
-    own = list(session.scalars(select(PhoneNumber).where(PhoneNumber.contact_person_id == person.id)))
-    for phone in own:
-        report.numbers_changed.add(phone.e164)
-        session.delete(phone)
+    own = select(PhoneNumber.e164).where(PhoneNumber.contact_person_id == person.id)
+    report.numbers_changed.update(session.scalars(own))
+    session.execute(delete(PhoneNumber).where(PhoneNumber.contact_person_id == person.id))
     audit_change(session, "delete", "contact_person", person.id, {"name": person.name}, None)
     session.delete(person)

@@ -189,3 +189,18 @@ def test_manager_matched_by_unique_name_and_ambiguous_name_reported(
         assert ivanov.login == "ivanov" and ivanov.dial_target == "PJSIP/101"
         assert s.scalar(select(func.count()).select_from(Manager)) == 3
     assert any("2 managers are named 'Петров Пётр'" in str(p) for p in report.problems)
+
+
+def test_contact_marked_for_deletion_is_removed_with_its_numbers(
+    sessions: sessionmaker[Session], base1c: Base1C
+) -> None:
+    sync(sessions, base1c)
+    contacts = base1c.server.sets[base1c.profile.contacts or ""]
+    d.touch(contacts[0])["DeletionMark"] = True
+    forgotten: list[set[str]] = []
+    report = sync(sessions, base1c, after_commit=lambda numbers, config: forgotten.append(numbers))
+    assert report.of("contacts").removed == 1
+    assert "+79031112233" in set().union(*forgotten)
+    with sessions() as s:
+        assert load_number(s, "+79031112233") is None
+        assert s.scalar(select(func.count()).select_from(ContactPerson)) == 0
