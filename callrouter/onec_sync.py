@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from callrouter.settings import Settings
 from callrouter.wiring import Container
@@ -52,7 +54,8 @@ async def sync_1c(
 
     def work() -> SyncReport:
         with build_client(settings) as client:
-            options = SyncOptions(region=settings.default_region, dry_run=dry_run)
+            today = datetime.now(ZoneInfo(settings.company_timezone)).date()  # the window's end
+            options = SyncOptions(region=settings.default_region, today=today, dry_run=dry_run)
             return run_sync(
                 container.sessions, client, profile, options, after_commit=invalidate, on_progress=on_progress
             )
