@@ -15,6 +15,7 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from crm_core.models.external_sync import SyncRun
 from crm_core.syncing import (
     SyncReport,
     apply_clients,
@@ -65,10 +66,11 @@ def run_sync(
 ) -> SyncReport:
     """Run one sync; raises :class:`SyncFailed` when it could not complete."""
     report = SyncReport()
-    with sessions() as session:
-        run = start_run(session, SOURCE)
-        session.commit()
-        run_id = run.id
+    run_id = None
+    if not options.dry_run:  # a dry run is not a run operators should see as the last one
+        with sessions() as session:
+            run_id = start_run(session, SOURCE).id
+            session.commit()
     try:
         with sessions() as session:
             _steps(session, client, profile, options, report, after_commit, on_progress)
@@ -76,15 +78,18 @@ def run_sync(
         _finish(sessions, run_id, report, str(exc))
         raise SyncFailed(str(exc), report) from exc
     except Exception as exc:
+        log.exception("1C sync failed on an unexpected error", extra={"error": repr(exc)})
         _finish(sessions, run_id, report, f"internal error: {exc!r}")
         raise SyncFailed(repr(exc), report) from exc
     _finish(sessions, run_id, report, None)
     return report
 
 
-def _finish(sessions: sessionmaker[Session], run_id: int, report: SyncReport, error: str | None) -> None:
-    from crm_core.models.external_sync import SyncRun
-
+def _finish(
+    sessions: sessionmaker[Session], run_id: int | None, report: SyncReport, error: str | None
+) -> None:
+    if run_id is None:
+        return
     with sessions() as session:
         run = session.get(SyncRun, run_id)
         if run is not None:

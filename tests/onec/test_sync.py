@@ -174,6 +174,7 @@ def test_dry_run_writes_nothing(sessions: sessionmaker[Session], base1c: Base1C)
     assert report.of("clients").created == 2
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(Counterparty)) == 0
+        assert last_run(s, "1c") is None
 
 
 def test_manager_matched_by_unique_name_and_ambiguous_name_reported(
