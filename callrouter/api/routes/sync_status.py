@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from callrouter.api.deps import DbSession, ManagementUser
 from callrouter.api.errors import ERROR_RESPONSES
+from callrouter.api.schemas.sync import SyncStatusRead
 from crm_core.syncing import last_run
 from erp_bridge.onec.sync import SOURCE
 
@@ -17,5 +16,5 @@ router = APIRouter(prefix="/api/v1/sync", tags=["sync"], responses=ERROR_RESPONS
 @router.get(
     "/1c", summary="The last 1C sync run: status, duration, counts per kind, problems (admin, director)"
 )
-def onec_status(_user: ManagementUser, session: DbSession) -> dict[str, Any]:
-    return {"source": SOURCE, "last_run": last_run(session, SOURCE)}
+def onec_status(_user: ManagementUser, session: DbSession) -> SyncStatusRead:
+    return SyncStatusRead.model_validate({"source": SOURCE, "last_run": last_run(session, SOURCE)})
