@@ -3,7 +3,7 @@
 ``/ready`` answers 200 ``ready`` when everything is up, 200 ``degraded`` when calls are still routed but a
 helper is down (Redis: lookups go to the database; an AMI link: calls are recorded after it comes back),
 and 503 ``not_ready`` when the database is down or an AMI login is refused (a configuration error).
-When a 1C sync is configured it also shows its last run (informative only).
+When a 1C sync is configured, ``checks.onec`` shows its last run (informative only).
 """
 
 from __future__ import annotations
@@ -62,10 +62,9 @@ async def ready(request: Request) -> JSONResponse:
         "database": "ok" if database_ok else "down",
         "redis": ("ok" if redis_ok else "down") if container.redis is not None else "not_configured",
         "ami": links if links else "not_configured",
-        "onec": await asyncio.to_thread(_onec_check, container)
-        if onec_configured(container.settings)
-        else "not_configured",
     }
+    if onec_configured(container.settings):
+        checks["onec"] = await asyncio.to_thread(_onec_check, container)
     if not database_ok or login_refused:
         status, code = "not_ready", 503
     elif not (redis_ok and links_up):
