@@ -39,3 +39,5 @@ def configure_logging(level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # httpx logs every request of the 1C sync at INFO; its failures reach us as exceptions instead
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, root.level))

@@ -1,7 +1,8 @@
 """Process lifecycle: start every configured service on one asyncio loop and stop them together.
 
 ``callrouter serve`` runs, in one process: the HTTP API, the FastAGI server (asking the routing service),
-the AMI links of every configured PBX (feeding call tracking) and the escalation worker.
+the AMI links of every configured PBX (feeding call tracking), the escalation worker and, when
+``CALLROUTER_1C_URL`` is set, the periodic 1C sync.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import uvicorn
 from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
 from callrouter.escalation import build_escalation_worker
+from callrouter.onec_sync import configured as onec_configured
+from callrouter.onec_sync import run_periodically as run_onec_sync
 from callrouter.settings import split_bind
 from callrouter.startup_errors import ExitCode, StartupError, listen_error, listening_socket
 from callrouter.wiring import Container
@@ -46,6 +49,21 @@ async def _start_escalation_worker(container: Container, stack: AsyncExitStack) 
         await task
 
     stack.push_async_callback(_stop)
+
+
+def _start_onec_sync(container: Container, stack: AsyncExitStack) -> None:
+    if not onec_configured(container.settings):
+        return
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_onec_sync(container, stop), name="onec-sync")
+
+    async def _stop() -> None:
+        stop.set()
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+    stack.push_async_callback(_stop)
+    log.info("1C sync scheduled", extra={"interval_s": container.settings.onec_interval_s})
 
 
 async def _exit_when(stop: asyncio.Event, server: uvicorn.Server) -> None:
@@ -88,6 +106,7 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
             stack.push_async_callback(ami.stop)
             log.info("AMI links started", extra={"pbxs": ami.pbxs})
         await _start_escalation_worker(container, stack)
+        _start_onec_sync(container, stack)
         if stop is not None:
             watcher = asyncio.create_task(_exit_when(stop, server))
             stack.callback(watcher.cancel)

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     ``CALLROUTER_ENV=development``.
     """
 
-    model_config = SettingsConfigDict(env_prefix="CALLROUTER_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CALLROUTER_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     env: Literal["development", "production"] = "production"
     log_level: str = "INFO"
@@ -111,6 +113,13 @@ class Settings(BaseSettings):
     notify_webhook_secret: SecretStr | None = None
     public_base_url: str = "http://127.0.0.1:8000"  # CRM card links in notifications
     escalation_poll_interval_s: float = Field(default=1.0, gt=0, le=60)
+    # 1C exchange (docs/onec.md): the publication's base URL (callrouter appends /odata/standard.odata/),
+    # a 1C user, the profile (ut11, bp30 or a TOML mapping file) and how often `serve` syncs
+    onec_url: str | None = Field(default=None, validation_alias="CALLROUTER_1C_URL")
+    onec_username: str | None = Field(default=None, validation_alias="CALLROUTER_1C_USERNAME")
+    onec_password: SecretStr | None = Field(default=None, validation_alias="CALLROUTER_1C_PASSWORD")
+    onec_profile: str = Field(default="ut11", validation_alias="CALLROUTER_1C_PROFILE")
+    onec_interval_s: float = Field(default=900.0, ge=30, validation_alias="CALLROUTER_1C_INTERVAL_S")
 
     @field_validator("api_bind", "agi_bind")
     @classmethod

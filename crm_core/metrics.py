@@ -62,6 +62,27 @@ class Metrics:
         self.calls_recorded = Counter(
             "callrouter_calls_recorded", "Call records written by disposition", ["disposition"], registry=r
         )
+        self.sync_runs = Counter(
+            "callrouter_sync_runs",
+            "Runs of a sync with an outside system by result",
+            ["source", "result"],
+            registry=r,
+        )
+        self.sync_last_finished = Gauge(
+            "callrouter_sync_last_finished_timestamp_seconds",
+            "When the last sync run ended",
+            ["source"],
+            registry=r,
+        )
+        self.sync_last_duration = Gauge(
+            "callrouter_sync_last_duration_seconds", "How long the last sync run took", ["source"], registry=r
+        )
+        self.sync_objects = Gauge(
+            "callrouter_sync_last_objects",
+            "Objects of the last sync run by kind and outcome",
+            ["source", "kind", "outcome"],
+            registry=r,
+        )
         self.missed_calls = Counter(
             "callrouter_missed_calls", "Missed calls opened by reason", ["reason"], registry=r
         )

@@ -15,7 +15,7 @@ from alembic import op
 import crm_core.models.base
 
 revision: str = '0007'
-down_revision: str | None = '0008'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -54,8 +54,9 @@ PG_FUNCTIONS = {
 PG_TRIGGERS = [
     ('phone_numbers', f'AFTER INSERT OR DELETE OR UPDATE OF {NUMBER_COLUMNS}', 'ROW', '',
      'routing_changed_number'),
-    ('counterparties', 'AFTER UPDATE OF manager_id', 'ROW',
-     'WHEN (OLD.manager_id IS DISTINCT FROM NEW.manager_id)', 'routing_changed_counterparty'),
+    ('counterparties', 'AFTER UPDATE OF manager_id, archived_at', 'ROW',
+     'WHEN (OLD.manager_id IS DISTINCT FROM NEW.manager_id OR OLD.archived_at IS DISTINCT FROM NEW.archived_at)',
+     'routing_changed_counterparty'),
     ('counterparties', 'BEFORE DELETE', 'ROW', '', 'routing_changed_counterparty'),
     ('contact_persons', 'AFTER UPDATE OF counterparty_id', 'ROW',
      'WHEN (OLD.counterparty_id IS DISTINCT FROM NEW.counterparty_id)', 'routing_changed_contact'),
@@ -74,7 +75,8 @@ SQLITE_TRIGGERS = [
     (f'AFTER UPDATE OF {NUMBER_COLUMNS} ON phone_numbers',
      'INSERT INTO routing_changes (e164) VALUES (OLD.e164);'
      ' INSERT INTO routing_changes (e164) SELECT NEW.e164 WHERE NEW.e164 IS NOT OLD.e164'),
-    ('AFTER UPDATE OF manager_id ON counterparties WHEN OLD.manager_id IS NOT NEW.manager_id',
+    ('AFTER UPDATE OF manager_id, archived_at ON counterparties'
+     ' WHEN OLD.manager_id IS NOT NEW.manager_id OR OLD.archived_at IS NOT NEW.archived_at',
      'INSERT INTO routing_changes (e164) ' + OF_COUNTERPARTY.format(txid='')),
     ('BEFORE DELETE ON counterparties', 'INSERT INTO routing_changes (e164) ' + OF_COUNTERPARTY.format(txid='')),
     ('AFTER UPDATE OF counterparty_id ON contact_persons WHEN OLD.counterparty_id IS NOT NEW.counterparty_id',

@@ -27,6 +27,7 @@ from callrouter.api.routes import (
     phones,
     records,
     routing_admin,
+    sync_status,
 )
 from callrouter.api.security import LoginRateLimiter
 from callrouter.api.workspace import mount_workspace
@@ -35,6 +36,7 @@ from callrouter.wiring import Container
 OPENAPI_TAGS = [
     {"name": "auth", "description": "Password login, access tokens and revocable API tokens"},
     {"name": "managers", "description": "Staff accounts and roles"},
+    {"name": "sync", "description": "The exchange with 1C: last run, counts and problems"},
     {"name": "counterparties", "description": "Clients, searchable by name, tax id or phone number"},
 ]
 
@@ -70,6 +72,7 @@ def create_app(container: Container) -> FastAPI:
         missed_reports.router,
         events.router,
         me.router,
+        sync_status.router,
     )
     for router in (*routers, *records.routers):
         app.include_router(router)

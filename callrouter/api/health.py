@@ -3,6 +3,7 @@
 ``/ready`` answers 200 ``ready`` when everything is up, 200 ``degraded`` when calls are still routed but a
 helper is down (Redis: lookups go to the database; an AMI link: calls are recorded after it comes back),
 and 503 ``not_ready`` when the database is down or an AMI login is refused (a configuration error).
+When a 1C sync is configured, ``checks.onec`` shows its last run (informative only).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from callrouter.onec_sync import configured as onec_configured
+from callrouter.onec_sync import status as onec_status
 from callrouter.wiring import Container
 
 router = APIRouter(tags=["operations"])
@@ -41,6 +44,14 @@ def _ami_check(container: Container) -> tuple[list[dict[str, Any]], bool, bool]:
     )
 
 
+def _onec_check(container: Container) -> dict[str, Any]:
+    """The last 1C sync run (status, duration, counts, problems); informative, never makes /ready fail."""
+    try:
+        return {"last_run": onec_status(container)}
+    except Exception as exc:
+        return {"last_run": None, "error": repr(exc)}
+
+
 @router.get("/ready", summary="Readiness: database, cache and AMI links")
 async def ready(request: Request) -> JSONResponse:
     container = _container(request)
@@ -52,6 +63,8 @@ async def ready(request: Request) -> JSONResponse:
         "redis": ("ok" if redis_ok else "down") if container.redis is not None else "not_configured",
         "ami": links if links else "not_configured",
     }
+    if onec_configured(container.settings):
+        checks["onec"] = await asyncio.to_thread(_onec_check, container)
     if not database_ok or login_refused:
         status, code = "not_ready", 503
     elif not (redis_ok and links_up):

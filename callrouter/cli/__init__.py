@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from callrouter.cli import analytics, db, demo, importer, route, serve, users
+from callrouter.cli import analytics, db, demo, importer, route, serve, sync, users
 
 app = typer.Typer(
     help="callrouter: route every inbound call and never lose a missed one.", no_args_is_help=True
@@ -13,6 +13,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(users.app, name="users")
 app.add_typer(demo.app, name="demo")
+app.add_typer(sync.app, name="sync")
 app.command("serve")(serve.serve)
 app.command("import")(importer.import_csv)
 app.command("route")(route.route)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
@@ -29,6 +29,10 @@ class Counterparty(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    """Set when the system of record (1C) marked the client for deletion: kept, but routed like a stranger."""
+    manager_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A manual manager assignment the 1C sync must not overwrite."""
 
 
 class ContactPerson(Base):

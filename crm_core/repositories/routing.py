@@ -5,8 +5,8 @@ and ``routing.snapshot`` can turn them into typed snapshots; this module stays f
 (``routing`` sits above ``crm_core``).
 
 Per number: one indexed query (``phone_numbers.e164`` is unique) joined to the contact and the
-counterparty, which yields the personal manager's id; many numbers at once: the same query with ``IN``.
-Managers, lists and the routing settings are few; they are loaded whole, together, as the routing
+counterparty, which yields the personal manager's id (none for an archived counterparty: it routes like a
+stranger); many numbers at once: the same query with ``IN``. Managers, lists and the routing settings are few; they are loaded whole, together, as the routing
 configuration.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from crm_core.models import ContactPerson, Counterparty, Manager, NumberList, PhoneNumber
@@ -88,7 +88,7 @@ _OWNER = (
         PhoneNumber.manager_id,
         PhoneNumber.number_list_id,
         ContactPerson.counterparty_id,
-        Counterparty.manager_id,
+        case((Counterparty.archived_at.is_(None), Counterparty.manager_id), else_=None),
         PhoneNumber.e164,
     )
     .outerjoin(ContactPerson, ContactPerson.id == PhoneNumber.contact_person_id)

@@ -12,7 +12,7 @@ from crm_core.services import phones, records
 
 POLICY = records.WritePolicy(
     common=frozenset({"name", "tax_id", "external_id", "region", "status", "notes"}),
-    extra={role: frozenset({"manager_id"}) for role in records.SUPERVISORS},
+    extra={role: frozenset({"manager_id", "manager_pinned"}) for role in records.SUPERVISORS},
     delete_roles=frozenset({ManagerRole.DIRECTOR, ManagerRole.ADMIN}),
     actor_fields=frozenset({"manager_id"}),
 )

@@ -124,3 +124,17 @@ def test_duplicate_tax_id_is_a_conflict(client: TestClient, staff: Staff, client
         URL, json={"name": "Dup", "tax_id": "1655000001"}, headers=staff.headers(staff.admin)
     )
     assert (answer.status_code, answer.json()["error"]) == (409, "conflict")
+
+
+def test_controller_pins_a_manager_against_the_1c_sync_and_a_manager_cannot(
+    client: TestClient, staff: Staff, clients: dict[str, int]
+) -> None:
+    refused = client.patch(
+        f"{URL}/{clients['mine']}", json={"manager_pinned": True}, headers=staff.headers(staff.manager)
+    )
+    assert refused.status_code == 403 and refused.json()["detail"]["fields"] == ["manager_pinned"]
+    pinned = client.patch(
+        f"{URL}/{clients['mine']}", json={"manager_pinned": True}, headers=staff.headers(staff.controller)
+    )
+    assert pinned.status_code == 200
+    assert pinned.json()["manager_pinned"] is True and pinned.json()["archived_at"] is None

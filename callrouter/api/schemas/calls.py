@@ -111,6 +111,8 @@ _MISSED_EXAMPLE: dict[str, Any] = {
     "created_at": "2026-11-28T10:00:20Z",
     "closed_at": None,
 }
+
+
 class CallLegRead(ReadModel):
     """One answered party of the call, in order: the talk time is this party's own."""
 

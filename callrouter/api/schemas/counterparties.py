@@ -42,6 +42,8 @@ class CounterpartyRead(ReadModel):
                     "created_at": "2026-11-28T10:00:00Z",
                     "updated_at": "2026-11-28T10:00:00Z",
                     "refined_at": None,
+                    "archived_at": None,
+                    "manager_pinned": False,
                 }
             ]
         }
@@ -58,6 +60,10 @@ class CounterpartyRead(ReadModel):
     created_at: datetime
     updated_at: datetime
     refined_at: datetime | None
+    archived_at: datetime | None = Field(
+        description="Marked for deletion in 1C: kept, routed like a stranger"
+    )
+    manager_pinned: bool = Field(description="The 1C sync keeps this manager instead of 1C's")
 
 
 class CounterpartyUpdate(WriteModel):
@@ -70,6 +76,9 @@ class CounterpartyUpdate(WriteModel):
     status: ClientStatus | None = None
     notes: Text | None = None
     manager_id: Id | None = Field(default=None, description="Personal manager (controller and above)")
+    manager_pinned: bool | None = Field(
+        default=None, description="Keep this manager when 1C assigns another (controller and above)"
+    )
 
 
 class CounterpartyCreate(CounterpartyUpdate):

@@ -1,0 +1,1 @@
+"""1C:Enterprise exchange over its standard OData interface (``/odata/standard.odata/``), read-only."""
