@@ -8,6 +8,7 @@ from fastapi_offline import FastAPIOffline
 from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.routes import (
+    analytics,
     auth,
     calls,
     click_to_call,
@@ -54,6 +55,7 @@ def create_app(container: Container) -> FastAPI:
         number_lists.router,
         calls.router,
         routing_admin.router,
+        analytics.router,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,

@@ -1,7 +1,11 @@
-"""Client status from shipments: the pure rule and the daily bulk recompute.
+"""Client status from purchases: the pure rule and the daily bulk recompute.
+
+A *purchase* is a sale document with a positive total (see :mod:`crm_core.repositories.analytics`); two
+lines of one document are one purchase, a zero total or a return is none. ``today`` is the reference day:
+nothing dated after it is read, so a recompute ``as_of`` a past day gives the status of that day.
 
 ======================  ===================  ==========================================================
-status                  shipments ever       last shipment (``age`` = today - last ``shipped_on``)
+status                  purchases up to day  last purchase (``age`` = today - its day)
 ======================  ===================  ==========================================================
 ``potential``           0                    -
 ``one_time_fresh``      exactly 1            ``age <= fresh_days`` (default 90)
@@ -11,7 +15,7 @@ status                  shipments ever       last shipment (``age`` = today - la
 ======================  ===================  ==========================================================
 
 The regular window and the departed window share one boundary (``departed_days``), so every client has
-exactly one status. A shipment dated in the future counts as recent (``age`` below zero).
+exactly one status. The thresholds are stored in the database (:mod:`crm_core.services.analytics_settings`).
 """
 
 from __future__ import annotations
@@ -91,15 +95,16 @@ def recompute_statuses(
     batch_size: int = 2000,
     progress: ProgressCallback | None = None,
 ) -> RecomputeResult:
-    """Recompute every counterparty's status from its shipments (the daily job); the caller commits.
+    """Recompute every counterparty's status from its purchases up to ``today`` (the daily job); the caller
+    commits.
 
-    One aggregate query reads (shipment count, last date) for all counterparties; only the rows whose
+    One aggregate query reads (purchase count, last date) for all counterparties; only the rows whose
     status changes are written, by bulk ``UPDATE ... WHERE id IN (...)`` of ``batch_size`` ids per status,
     stamping ``updated_at = now``.
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be positive, got {batch_size}")
-    summaries = queries.shipment_summaries(session)
+    summaries = queries.shipment_summaries(session, today)
     moves: dict[ClientStatus, list[int]] = {}
     transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter()
     for row in summaries:

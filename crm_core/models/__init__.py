@@ -21,6 +21,7 @@ from crm_core.models.enums import (
     ManagerRole,
     MissedReason,
     MissedStatus,
+    ShipmentKind,
 )
 from crm_core.models.people import Manager
 from crm_core.models.phones import NumberList, PhoneNumber
@@ -50,6 +51,7 @@ __all__ = [
     "NumberList",
     "PhoneNumber",
     "Shipment",
+    "ShipmentKind",
     "UTCDateTime",
     "utcnow",
 ]

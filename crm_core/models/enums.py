@@ -22,6 +22,13 @@ class ClientStatus(enum.StrEnum):
     DEPARTED = "departed"
 
 
+class ShipmentKind(enum.StrEnum):
+    """A sale line (a purchase when its document totals above zero) or a return line (reduces revenue)."""
+
+    SALE = "sale"
+    RETURN = "return"
+
+
 class ListKind(enum.StrEnum):
     BLACKLIST = "blacklist"
     JOB_CANDIDATES = "job_candidates"

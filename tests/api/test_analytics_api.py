@@ -1,0 +1,106 @@
+"""Analytics API: the stored thresholds (admin writes, audited) and shipment lines with kinds and dates."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from crm_core.models.auth import AuditEntry
+from tests.api.conftest import Staff, add_counterparty
+
+SETTINGS = "/api/v1/analytics/settings"
+
+
+def _today() -> date:
+    return datetime.now(ZoneInfo("Europe/Moscow")).date()
+
+
+def test_settings_defaults_roles_and_audit(client: TestClient, staff: Staff, db: Session) -> None:
+    shown = client.get(SETTINGS, headers=staff.headers(staff.director))
+    assert shown.status_code == 200
+    assert {k: shown.json()[k] for k in ("fresh_days", "departed_days", "abc_a_share", "xyz_y_cv")} == {
+        "fresh_days": 90,
+        "departed_days": 180,
+        "abc_a_share": "0.80",
+        "xyz_y_cv": "0.25",
+    }
+    assert client.get(SETTINGS, headers=staff.headers(staff.manager)).status_code == 403
+    denied = client.patch(SETTINGS, json={"fresh_days": 60}, headers=staff.headers(staff.director))
+    assert denied.status_code == 403
+
+    changed = client.patch(SETTINGS, json={"fresh_days": 60}, headers=staff.headers(staff.admin))
+
+    assert changed.status_code == 200 and changed.json()["fresh_days"] == 60
+    assert client.get(SETTINGS, headers=staff.headers(staff.admin)).json()["fresh_days"] == 60
+    entry = db.scalars(select(AuditEntry).where(AuditEntry.entity == "analytics-settings")).one()
+    assert entry.before is not None and entry.after is not None
+    assert (entry.actor_manager_id, entry.before["fresh_days"], entry.after["fresh_days"]) == (
+        staff.admin.id,
+        90,
+        60,
+    )
+
+
+def test_inconsistent_settings_are_refused(client: TestClient, staff: Staff) -> None:
+    h = staff.headers(staff.admin)
+    crossed = client.patch(SETTINGS, json={"xyz_x_cv": "0.5"}, headers=h)
+    assert (crossed.status_code, crossed.json()["error"]) == (422, "invalid-analytics-settings")
+    negative = client.patch(SETTINGS, json={"departed_days": -1}, headers=h)
+    assert negative.status_code == 422
+    null = client.patch(SETTINGS, json={"fresh_days": None}, headers=h)
+    assert (null.status_code, null.json()["error"]) == (422, "field-required")
+    assert client.get(SETTINGS, headers=h).json()["xyz_x_cv"] == "0.10"
+
+
+def test_shipment_lines_carry_kind_and_document(client: TestClient, staff: Staff, db: Session) -> None:
+    card = add_counterparty(db, "Buyer", staff.manager)
+    db.commit()
+    h = staff.headers(staff.admin)
+    line = {
+        "counterparty_id": card.id,
+        "shipped_on": _today().isoformat(),
+        "product": "Cement",
+        "quantity": "1",
+        "amount": "300.00",
+        "kind": "return",
+        "document_number": "V-1",
+        "line_number": 1,
+    }
+    created = client.post("/api/v1/shipments", json=line, headers=h)
+    assert created.status_code == 201, created.text
+    assert {k: created.json()[k] for k in ("kind", "document_number", "line_number")} == {
+        "kind": "return",
+        "document_number": "V-1",
+        "line_number": 1,
+    }
+    sale = client.post("/api/v1/shipments", json={**line, "kind": "sale"}, headers=h).json()
+    assert sale["kind"] == "sale"
+    twin = client.post("/api/v1/shipments", json=line, headers=h)
+    assert twin.status_code == 409
+    negative = client.post("/api/v1/shipments", json={**line, "amount": "-5"}, headers=h)
+    assert negative.status_code == 422
+
+
+def test_shipment_dates_more_than_a_day_ahead_are_refused(
+    client: TestClient, staff: Staff, db: Session
+) -> None:
+    card = add_counterparty(db, "Buyer", staff.manager)
+    db.commit()
+    h = staff.headers(staff.admin)
+    tomorrow, later = _today() + timedelta(days=1), _today() + timedelta(days=2)
+    line = {"counterparty_id": card.id, "product": "p", "quantity": "1", "amount": "1.00"}
+
+    ok = client.post("/api/v1/shipments", json={**line, "shipped_on": tomorrow.isoformat()}, headers=h)
+    assert ok.status_code == 201
+    refused = client.post("/api/v1/shipments", json={**line, "shipped_on": later.isoformat()}, headers=h)
+    assert (refused.status_code, refused.json()["error"]) == (422, "shipment-date-in-future")
+    moved = client.patch(f"/api/v1/shipments/{ok.json()['id']}", json={"shipped_on": "2099-01-01"}, headers=h)
+    assert (moved.status_code, moved.json()["error"]) == (422, "shipment-date-in-future")
+    bulk = client.post(
+        "/api/v1/shipments/bulk", json={"items": [{**line, "shipped_on": "2099-01-01"}]}, headers=h
+    )
+    assert (bulk.status_code, bulk.json()["error"]) == (422, "shipment-date-in-future")
