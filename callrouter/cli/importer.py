@@ -1,4 +1,4 @@
-"""``callrouter import FILE.csv``: counterparties (with numbers and managers) or managers from a CSV export.
+"""``callrouter import FILE.csv``: counterparties (with numbers and managers), managers or 1C shipment lines.
 
 The whole import is one transaction committed at the end (rolled back for ``--dry-run``): a crash or a
 database error leaves nothing behind. Rejected rows are listed by line; the exit code is 1 when any row was
@@ -8,9 +8,11 @@ rejected and 2 when the file could not be read or the import was aborted.
 from __future__ import annotations
 
 import enum
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -32,6 +34,8 @@ from crm_core.importing import (
     import_managers,
     read_csv,
 )
+from crm_core.importing.shipment_rows import SHIPMENT_COLUMNS, SHIPMENT_REQUIRED
+from crm_core.importing.shipments import import_shipments
 
 SHOWN_ERRORS = 50
 
@@ -39,6 +43,14 @@ SHOWN_ERRORS = 50
 class Kind(enum.StrEnum):
     COUNTERPARTIES = "counterparties"
     MANAGERS = "managers"
+    SHIPMENTS = "shipments"
+
+
+COLUMNS = {
+    Kind.COUNTERPARTIES: (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED),
+    Kind.MANAGERS: (MANAGER_COLUMNS, MANAGER_REQUIRED),
+    Kind.SHIPMENTS: (SHIPMENT_COLUMNS, SHIPMENT_REQUIRED),
+}
 
 
 def import_csv(
@@ -52,13 +64,9 @@ def import_csv(
         Path | None, typer.Option(help="Also write the rejected lines here (line,code,reason)")
     ] = None,
 ) -> None:
-    """Import counterparties (default) or managers from a CSV file (format: docs/import.md)."""
+    """Import counterparties (default), managers or 1C sales/return lines from a CSV file (docs/import.md)."""
     err = Console(stderr=True, soft_wrap=True)
-    aliases, required = (
-        (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED)
-        if kind is Kind.COUNTERPARTIES
-        else (MANAGER_COLUMNS, MANAGER_REQUIRED)
-    )
+    aliases, required = COLUMNS[kind]
     try:
         source = read_csv(file.read_bytes(), aliases, required=required, encoding=encoding)
     except CsvFormatError as exc:
@@ -69,7 +77,8 @@ def import_csv(
     settings = Settings()
     container = build_container(settings)
     try:
-        report = _run(container.sessions(), kind, source, settings.default_region, dry_run, err)
+        today = datetime.now(ZoneInfo(settings.company_timezone)).date()
+        report = _run(container.sessions(), kind, source, (settings.default_region, today), dry_run, err)
     except SQLAlchemyError as exc:
         err.print(f"[red]import aborted, nothing written[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -84,7 +93,12 @@ def import_csv(
 
 
 def _run(
-    session: Session, kind: Kind, source: CsvSource, region: str, dry_run: bool, err: Console
+    session: Session,
+    kind: Kind,
+    source: CsvSource,
+    context: tuple[str, date],
+    dry_run: bool,
+    err: Console,
 ) -> ImportReport:
     """Import inside one transaction with a progress bar; commit unless ``dry_run``."""
     columns = (TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -94,10 +108,13 @@ def _run(
     ):
         task = progress.add_task("import", total=len(source.records))
         advance = partial(progress.advance, task)
+        region, today = context
         if kind is Kind.COUNTERPARTIES:
             report = import_counterparties(session, source, region=region, on_progress=advance)
-        else:
+        elif kind is Kind.MANAGERS:
             report = import_managers(session, source, region=region, on_progress=advance)
+        else:
+            report = import_shipments(session, source, today=today, on_progress=advance)
         if dry_run:
             session.rollback()
         else:
