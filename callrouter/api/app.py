@@ -56,6 +56,7 @@ def create_app(container: Container) -> FastAPI:
         calls.router,
         routing_admin.router,
         analytics.router,
+        analytics.pins,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,

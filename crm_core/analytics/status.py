@@ -79,6 +79,8 @@ class RecomputeResult:
 
     total: int
     transitions: Counter[tuple[ClientStatus, ClientStatus]] = field(default_factory=Counter)
+    pinned: int = 0
+    """Counterparties left alone because a person pinned their status (see ``status_pinned``)."""
 
     @property
     def changed(self) -> int:
@@ -100,18 +102,26 @@ def recompute_statuses(
 
     One aggregate query reads (purchase count, last date) for all counterparties; only the rows whose
     status changes are written, by bulk ``UPDATE ... WHERE id IN (...)`` of ``batch_size`` ids per status,
-    stamping ``updated_at = now``.
+    stamping ``updated_at = now``, each move kept in the status history (cause ``recompute``, day
+    ``today``). A status a person pinned is left alone while the pin holds (no end day, or the end day is
+    ``today`` or later).
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be positive, got {batch_size}")
     summaries = queries.shipment_summaries(session, today)
     moves: dict[ClientStatus, list[int]] = {}
     transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter()
+    history: list[tuple[int, ClientStatus, ClientStatus]] = []
+    pinned = 0
     for row in summaries:
+        if row.pinned and (row.pinned_until is None or row.pinned_until >= today):
+            pinned += 1
+            continue
         new = classify(row.shipment_count, row.last_shipped_on, today, thresholds)
         if new != row.status:
             moves.setdefault(new, []).append(row.counterparty_id)
             transitions[(row.status, new)] += 1
+            history.append((row.counterparty_id, row.status, new))
     total_changes = sum(len(ids) for ids in moves.values())
     done = 0
     for status, ids in moves.items():
@@ -121,4 +131,6 @@ def recompute_statuses(
             done += len(chunk)
             if progress is not None:
                 progress(done, total_changes)
-    return RecomputeResult(total=len(summaries), transitions=transitions)
+    for start in range(0, len(history), batch_size):
+        queries.add_recompute_changes(session, history[start : start + batch_size], today, now)
+    return RecomputeResult(total=len(summaries), transitions=transitions, pinned=pinned)

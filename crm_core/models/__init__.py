@@ -22,6 +22,7 @@ from crm_core.models.enums import (
     MissedReason,
     MissedStatus,
     ShipmentKind,
+    StatusCause,
 )
 from crm_core.models.people import Manager
 from crm_core.models.phones import NumberList, PhoneNumber
@@ -52,6 +53,7 @@ __all__ = [
     "PhoneNumber",
     "Shipment",
     "ShipmentKind",
+    "StatusCause",
     "UTCDateTime",
     "utcnow",
 ]

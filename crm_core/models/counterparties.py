@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
@@ -29,6 +29,9 @@ class Counterparty(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A person set the status: the recompute leaves it until ``status_pinned_until`` (or until cleared)."""
+    status_pinned_until: Mapped[date | None] = mapped_column(Date)
 
 
 class ContactPerson(Base):

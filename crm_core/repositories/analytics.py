@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Subquery, case, extract, func, or_, select, update
+from sqlalchemy import ColumnElement, Subquery, case, extract, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_core.analytics.period import Period
@@ -32,7 +32,9 @@ from crm_core.models import (
     MissedCall,
     Shipment,
     ShipmentKind,
+    StatusCause,
 )
+from crm_core.models.client_status import ClientStatusChange
 
 Month = tuple[int, int]
 T = TypeVar("T")
@@ -67,6 +69,8 @@ class ShipmentSummary:
     status: ClientStatus
     shipment_count: int
     last_shipped_on: date | None
+    pinned: bool = False
+    pinned_until: date | None = None
 
 
 def shipment_summaries(session: Session, as_of: date) -> list[ShipmentSummary]:
@@ -77,10 +81,37 @@ def shipment_summaries(session: Session, as_of: date) -> list[ShipmentSummary]:
         .group_by(bought.c.cp)
         .subquery()
     )
-    stmt = select(Counterparty.id, Counterparty.status, func.coalesce(agg.c.n, 0), agg.c.last).outerjoin(
-        agg, agg.c.cp == Counterparty.id
-    )
+    stmt = select(
+        Counterparty.id,
+        Counterparty.status,
+        func.coalesce(agg.c.n, 0),
+        agg.c.last,
+        Counterparty.status_pinned,
+        Counterparty.status_pinned_until,
+    ).outerjoin(agg, agg.c.cp == Counterparty.id)
     return [ShipmentSummary(*row) for row in session.execute(stmt)]
+
+
+def add_recompute_changes(
+    session: Session, moves: Sequence[tuple[int, ClientStatus, ClientStatus]], day: date, now: datetime
+) -> None:
+    """Keep ``(counterparty id, from, to)`` moves of the recompute on ``day`` in the history, one INSERT."""
+    if not moves:
+        return
+    session.execute(
+        insert(ClientStatusChange),
+        [
+            {
+                "counterparty_id": cid,
+                "from_status": old,
+                "to_status": new,
+                "day": day,
+                "cause": StatusCause.RECOMPUTE,
+                "at": now,
+            }
+            for cid, old, new in moves
+        ],
+    )
 
 
 def set_statuses(session: Session, ids: Sequence[int], status: ClientStatus, now: datetime) -> None:

@@ -104,3 +104,43 @@ def test_shipment_dates_more_than_a_day_ahead_are_refused(
         "/api/v1/shipments/bulk", json={"items": [{**line, "shipped_on": "2099-01-01"}]}, headers=h
     )
     assert (bulk.status_code, bulk.json()["error"]) == (422, "shipment-date-in-future")
+
+
+def test_status_pin_history_and_roles(client: TestClient, staff: Staff, db: Session) -> None:
+    mine = add_counterparty(db, "Mine", staff.manager)
+    theirs = add_counterparty(db, "Theirs", staff.other)
+    db.commit()
+    pin = {"status": "regular", "reason": "framework contract"}
+    url = f"/api/v1/counterparties/{mine.id}/status-pin"
+
+    assert client.put(url, json=pin, headers=staff.headers(staff.manager)).status_code == 403
+    pinned = client.put(url, json=pin, headers=staff.headers(staff.controller))
+    assert pinned.status_code == 200, pinned.text
+    assert {k: pinned.json()[k] for k in ("from_status", "to_status", "cause", "reason", "manager_id")} == {
+        "from_status": "potential",
+        "to_status": "regular",
+        "cause": "manual",
+        "reason": "framework contract",
+        "manager_id": staff.controller.id,
+    }
+    card = client.get(f"/api/v1/counterparties/{mine.id}", headers=staff.headers(staff.manager)).json()
+    assert (card["status"], card["status_pinned"], card["status_pinned_until"]) == ("regular", True, None)
+    patched = client.patch(
+        f"/api/v1/counterparties/{theirs.id}", json={"status": "departed"}, headers=staff.headers(staff.admin)
+    )
+    assert patched.status_code == 200
+
+    own = client.get("/api/v1/analytics/status-history", headers=staff.headers(staff.manager)).json()
+    everyone = client.get("/api/v1/analytics/status-history", headers=staff.headers(staff.director)).json()
+    assert [(c["counterparty_id"], c["to_status"]) for c in own["items"]] == [(mine.id, "regular")]
+    assert {(c["counterparty_id"], c["to_status"], c["cause"]) for c in everyone["items"]} == {
+        (mine.id, "regular", "manual"),
+        (theirs.id, "departed", "manual"),
+    }
+    assert client.delete(url, headers=staff.headers(staff.controller)).status_code == 204
+    db.expire_all()
+    assert db.get(type(mine), mine.id).status_pinned is False  # type: ignore[union-attr]
+    missing = client.put(
+        f"/api/v1/counterparties/{theirs.id}/status-pin", json=pin, headers=staff.headers(staff.controller)
+    )
+    assert missing.status_code == 404

@@ -1,15 +1,26 @@
-"""Analytics: the thresholds every report applies (admin writes, audited; management reads)."""
+"""Analytics: the thresholds every report applies (admin writes, audited; management reads), the client
+status history, and a status set by hand (pinned against the daily recompute)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated
 
-from callrouter.api.deps import AdminUser, DbSession, ManagementUser
+from fastapi import APIRouter, Query, status
+
+from callrouter.api.deps import AdminUser, CurrentUser, DbSession, ManagementUser, SupervisorUser
 from callrouter.api.errors import ERROR_RESPONSES
+from callrouter.api.pagination import Page, Paging, page_of
+from callrouter.api.routes.crud import CompanyToday
 from callrouter.api.schemas.analytics import AnalyticsSettingsPatch, AnalyticsSettingsRead
-from crm_core.services import analytics_settings
+from callrouter.api.schemas.client_status import StatusChangeRead, StatusPin
+from callrouter.api.schemas.common import MAX_ID, ItemId
+from crm_core.models import Counterparty
+from crm_core.repositories.scoped import get_visible
+from crm_core.services import analytics_settings, client_status
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=ERROR_RESPONSES)
+pins = APIRouter(prefix="/api/v1/counterparties", tags=["analytics"], responses=ERROR_RESPONSES)
 
 
 @router.get("/settings", summary="Status windows, ABC shares and XYZ bounds in force (admin, director)")
@@ -26,4 +37,44 @@ def patch_settings(
     values = body.model_dump(exclude_unset=True)
     return AnalyticsSettingsRead.model_validate(
         analytics_settings.update_settings(session, user.viewer, values)
+    )
+
+
+@router.get(
+    "/status-history", summary="Client status changes you may see, newest first (recompute or manual)"
+)
+def status_history(
+    user: CurrentUser,
+    session: DbSession,
+    paging: Paging,
+    counterparty_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: Annotated[date | None, Query(description="Changes on or after this day")] = None,
+    until: Annotated[date | None, Query(description="Changes on or before this day")] = None,
+) -> Page[StatusChangeRead]:
+    stmt = client_status.history_query(user.viewer, counterparty_id, since, until)
+    return page_of(session, stmt, paging, StatusChangeRead)
+
+
+@pins.put(
+    "/{counterparty_id}/status-pin",
+    summary="Set a client's status by hand and pin it against the recompute (controller and above; audited)",
+)
+def pin_status(
+    counterparty_id: ItemId, body: StatusPin, user: SupervisorUser, session: DbSession, today: CompanyToday
+) -> StatusChangeRead | None:
+    card = get_visible(session, user.viewer, Counterparty, counterparty_id)
+    change = client_status.pin_status(
+        session, user.viewer, card, body.status, body.reason, today, body.pinned_until
+    )
+    return None if change is None else StatusChangeRead.model_validate(change)
+
+
+@pins.delete(
+    "/{counterparty_id}/status-pin",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Clear a status pin: the next recompute sets the status (controller and above; audited)",
+)
+def clear_pin(counterparty_id: ItemId, user: SupervisorUser, session: DbSession) -> None:
+    client_status.clear_pin(
+        session, user.viewer, get_visible(session, user.viewer, Counterparty, counterparty_id)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -42,6 +42,8 @@ class CounterpartyRead(ReadModel):
                     "created_at": "2026-11-28T10:00:00Z",
                     "updated_at": "2026-11-28T10:00:00Z",
                     "refined_at": None,
+                    "status_pinned": False,
+                    "status_pinned_until": None,
                 }
             ]
         }
@@ -58,6 +60,8 @@ class CounterpartyRead(ReadModel):
     created_at: datetime
     updated_at: datetime
     refined_at: datetime | None
+    status_pinned: bool
+    status_pinned_until: date | None
 
 
 class CounterpartyUpdate(WriteModel):
