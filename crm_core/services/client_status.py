@@ -82,14 +82,11 @@ def pin_status(
 def clear_pin(session: Session, viewer: Viewer, counterparty: Counterparty) -> None:
     """Let the recompute set the status again from the next run (controller and above; audited)."""
     _require_supervisor(viewer)
-    before = {
-        "status_pinned": counterparty.status_pinned,
-        "status_pinned_until": counterparty.status_pinned_until,
-    }
+    before = _pin_of(counterparty)
     counterparty.status_pinned = False
     counterparty.status_pinned_until = None
     session.flush()
-    after = {"status_pinned": False, "status_pinned_until": None}
+    after = _pin_of(counterparty)
     audit.record(
         session, viewer.manager_id, "clear-status-pin", "counterparty", counterparty.id, before, after
     )

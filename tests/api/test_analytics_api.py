@@ -114,23 +114,30 @@ def test_status_pin_history_and_roles(client: TestClient, staff: Staff, db: Sess
     url = f"/api/v1/counterparties/{mine.id}/status-pin"
 
     assert client.put(url, json=pin, headers=staff.headers(staff.manager)).status_code == 403
-    pinned = client.put(url, json=pin, headers=staff.headers(staff.controller))
+    pinned = client.put(
+        url, json={**pin, "pinned_until": "2099-01-01"}, headers=staff.headers(staff.controller)
+    )
     assert pinned.status_code == 200, pinned.text
-    assert {k: pinned.json()[k] for k in ("from_status", "to_status", "cause", "reason", "manager_id")} == {
-        "from_status": "potential",
-        "to_status": "regular",
-        "cause": "manual",
-        "reason": "framework contract",
-        "manager_id": staff.controller.id,
-    }
-    card = client.get(f"/api/v1/counterparties/{mine.id}", headers=staff.headers(staff.manager)).json()
-    assert (card["status"], card["status_pinned"], card["status_pinned_until"]) == ("regular", True, None)
+    card = pinned.json()
+    assert (card["status"], card["status_pinned"], card["status_pinned_until"]) == (
+        "regular",
+        True,
+        "2099-01-01",
+    )
     patched = client.patch(
         f"/api/v1/counterparties/{theirs.id}", json={"status": "departed"}, headers=staff.headers(staff.admin)
     )
     assert patched.status_code == 200
 
     own = client.get("/api/v1/analytics/status-history", headers=staff.headers(staff.manager)).json()
+    (change,) = own["items"]
+    assert {k: change[k] for k in ("from_status", "to_status", "cause", "reason", "manager_id")} == {
+        "from_status": "potential",
+        "to_status": "regular",
+        "cause": "manual",
+        "reason": "framework contract",
+        "manager_id": staff.controller.id,
+    }
     everyone = client.get("/api/v1/analytics/status-history", headers=staff.headers(staff.director)).json()
     assert [(c["counterparty_id"], c["to_status"]) for c in own["items"]] == [(mine.id, "regular")]
     assert {(c["counterparty_id"], c["to_status"], c["cause"]) for c in everyone["items"]} == {

@@ -15,6 +15,7 @@ from callrouter.api.routes.crud import CompanyToday
 from callrouter.api.schemas.analytics import AnalyticsSettingsPatch, AnalyticsSettingsRead
 from callrouter.api.schemas.client_status import StatusChangeRead, StatusPin
 from callrouter.api.schemas.common import MAX_ID, ItemId
+from callrouter.api.schemas.counterparties import CounterpartyRead
 from crm_core.models import Counterparty
 from crm_core.repositories.scoped import get_visible
 from crm_core.services import analytics_settings, client_status
@@ -57,16 +58,15 @@ def status_history(
 
 @pins.put(
     "/{counterparty_id}/status-pin",
-    summary="Set a client's status by hand and pin it against the recompute (controller and above; audited)",
+    summary="Set a client's status by hand and pin it against the recompute (controller and above; "
+    "audited); returns the card",
 )
 def pin_status(
     counterparty_id: ItemId, body: StatusPin, user: SupervisorUser, session: DbSession, today: CompanyToday
-) -> StatusChangeRead | None:
+) -> CounterpartyRead:
     card = get_visible(session, user.viewer, Counterparty, counterparty_id)
-    change = client_status.pin_status(
-        session, user.viewer, card, body.status, body.reason, today, body.pinned_until
-    )
-    return None if change is None else StatusChangeRead.model_validate(change)
+    client_status.pin_status(session, user.viewer, card, body.status, body.reason, today, body.pinned_until)
+    return CounterpartyRead.model_validate(card)
 
 
 @pins.delete(
