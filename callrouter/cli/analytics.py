@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -79,15 +79,6 @@ def _period(start: datetime | None, end: datetime | None, default: Period) -> Pe
         raise _fail("bad period", exc) from exc
 
 
-def _full_months_before(today: date, months: int) -> Period:
-    """The ``months`` whole calendar months before the current one."""
-    end = today.replace(day=1) - timedelta(days=1)
-    start = end.replace(day=1)
-    for _ in range(months - 1):
-        start = (start - timedelta(days=1)).replace(day=1)
-    return Period(start, end)
-
-
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
@@ -145,7 +136,7 @@ def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20, as_
     """ABC (revenue share) x XYZ (monthly stability) of clients; default: the 12 whole months before the
     reference day's month."""
     with _session(as_of) as (session, _, today):
-        period = _period(start, end, _full_months_before(today, 12))
+        period = _period(start, end, Period.whole_months_before(today, 12))
         limits = analytics_settings.thresholds(session)
         rows = abc_xyz_report(session, period, limits.abc, limits.xyz)
     cells: Counter[tuple[AbcClass, XyzClass | None]] = Counter()

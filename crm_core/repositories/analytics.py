@@ -167,6 +167,12 @@ def purchase_histories(session: Session, period: Period) -> list[PurchaseHistory
     return [PurchaseHistory(cid, last, n, Decimal(rev)) for cid, last, n, rev in session.execute(stmt)]
 
 
+def counterparty_cards(session: Session) -> dict[int, tuple[str, int | None]]:
+    """``(name, manager id)`` of every counterparty."""
+    stmt = select(Counterparty.id, Counterparty.name, Counterparty.manager_id)
+    return {cid: (name, manager_id) for cid, name, manager_id in session.execute(stmt)}
+
+
 def counterparty_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
     """Names of the counterparties ``ids``."""
     if not ids:

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from callrouter.api.schemas.analytics import ClientAnalyticsRead
+from crm_core.models import Counterparty, Shipment
 from crm_core.models.auth import AuditEntry
 from tests.api.conftest import Staff, add_counterparty
 
@@ -151,3 +157,80 @@ def test_status_pin_history_and_roles(client: TestClient, staff: Staff, db: Sess
         f"/api/v1/counterparties/{theirs.id}/status-pin", json=pin, headers=staff.headers(staff.controller)
     )
     assert missing.status_code == 404
+
+
+def _clients_fixture(db: Session, staff: Staff) -> tuple[Counterparty, Counterparty]:
+    mine = add_counterparty(db, "Alpha", staff.manager)
+    theirs = add_counterparty(db, "Beta", staff.other)
+    for cp, day, doc in (
+        (mine, date(2024, 5, 10), "S1"),
+        (mine, date(2024, 6, 1), "S2"),
+        (theirs, date(2024, 1, 5), "S3"),
+    ):
+        db.add(
+            Shipment(
+                counterparty_id=cp.id,
+                shipped_on=day,
+                product="p",
+                quantity=1,
+                amount=Decimal(1000 if cp is mine else 10),
+                document_number=doc,
+                line_number=1,
+            )
+        )
+    db.commit()
+    return mine, theirs
+
+
+def test_clients_on_a_day_scoped_and_filtered(client: TestClient, staff: Staff, db: Session) -> None:
+    mine, theirs = _clients_fixture(db, staff)
+    url = "/api/v1/analytics/clients"
+    director = client.get(url, params={"as_of": "2024-06-30"}, headers=staff.headers(staff.director)).json()
+    assert director["total"] == 2
+    alpha = director["items"][0]
+    assert {
+        k: alpha[k] for k in ("counterparty_id", "status", "purchases", "last_purchase_on", "abc", "rfm")
+    } == {
+        "counterparty_id": mine.id,
+        "status": "regular",
+        "purchases": 2,
+        "last_purchase_on": "2024-06-01",
+        "abc": "A",
+        "rfm": "333",  # the better of two clients starts at the middle fifth
+    }
+    assert director["items"][1]["status"] == "one_time_old"  # 177 days after its only purchase
+    manager = client.get(url, params={"as_of": "2024-06-30"}, headers=staff.headers(staff.manager)).json()
+    assert [c["counterparty_id"] for c in manager["items"]] == [mine.id]
+    early = client.get(
+        url, params={"as_of": "2024-05-20", "status": "one_time_fresh"}, headers=staff.headers(staff.director)
+    ).json()
+    assert [c["counterparty_id"] for c in early["items"]] == [mine.id]  # Beta: 136 days, one_time_old
+    paged = client.get(
+        url, params={"as_of": "2024-06-30", "limit": 1, "offset": 1}, headers=staff.headers(staff.admin)
+    )
+    assert [c["counterparty_id"] for c in paged.json()["items"]] == [theirs.id]
+
+
+def test_clients_export_every_row_as_csv_and_xlsx(client: TestClient, staff: Staff, db: Session) -> None:
+    mine, theirs = _clients_fixture(db, staff)
+    params = {"as_of": "2024-06-30", "limit": 1}
+    h = staff.headers(staff.director)
+
+    as_csv = client.get("/api/v1/analytics/clients", params={**params, "format": "csv"}, headers=h)
+    as_xlsx = client.get("/api/v1/analytics/clients", params={**params, "format": "xlsx"}, headers=h)
+
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(as_csv.content.decode("utf-8-sig"))))
+    assert [(r["counterparty_id"], r["status"], r["abc"]) for r in rows] == [
+        (str(mine.id), "regular", "A"),
+        (str(theirs.id), "one_time_old", "B"),
+    ]
+    assert list(rows[0]) == list(ClientAnalyticsRead.model_fields)
+    sheet = load_workbook(io.BytesIO(as_xlsx.content), read_only=True).active
+    assert sheet is not None
+    table = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert table[0] == list(ClientAnalyticsRead.model_fields)
+    assert [(r[0], r[1], r[3]) for r in table[1:]] == [
+        (mine.id, "Alpha", "regular"),
+        (theirs.id, "Beta", "one_time_old"),
+    ]

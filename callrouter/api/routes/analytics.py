@@ -4,24 +4,74 @@ status history, and a status set by hand (pinned against the daily recompute).""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
 from callrouter.api.deps import AdminUser, CurrentUser, DbSession, ManagementUser, SupervisorUser
 from callrouter.api.errors import ERROR_RESPONSES
+from callrouter.api.exports import XLSX_TYPE, ExportFormat, export
 from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.routes.crud import CompanyToday
-from callrouter.api.schemas.analytics import AnalyticsSettingsPatch, AnalyticsSettingsRead
+from callrouter.api.schemas.analytics import (
+    AnalyticsSettingsPatch,
+    AnalyticsSettingsRead,
+    ClientAnalyticsRead,
+)
 from callrouter.api.schemas.client_status import StatusChangeRead, StatusPin
 from callrouter.api.schemas.common import MAX_ID, ItemId
 from callrouter.api.schemas.counterparties import CounterpartyRead
-from crm_core.models import Counterparty
-from crm_core.repositories.scoped import get_visible
+from crm_core.analytics.abc_xyz import AbcClass, XyzClass
+from crm_core.analytics.clients import client_lines
+from crm_core.models import ClientStatus, Counterparty
+from crm_core.repositories.scoped import get_visible, visible_counterparty_ids
 from crm_core.services import analytics_settings, client_status
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=ERROR_RESPONSES)
 pins = APIRouter(prefix="/api/v1/counterparties", tags=["analytics"], responses=ERROR_RESPONSES)
+AsOf = Annotated[date | None, Query(description="Reference day (default: today, company timezone)")]
+Format = Annotated[
+    ExportFormat, Query(alias="format", description="json: one page; csv / xlsx: every matching row")
+]
+FILE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"text/csv": {}, XLSX_TYPE: {}}, "description": "A page, or the CSV / XLSX file"}
+}
+
+
+@router.get(
+    "/clients",
+    response_model=Page[ClientAnalyticsRead],
+    responses=FILE_RESPONSES,
+    summary="Your clients on a day: status, purchases, ABC/XYZ (12 whole months), RFM (365 days); csv/xlsx",
+)
+def clients(
+    user: CurrentUser,
+    session: DbSession,
+    paging: Paging,
+    today: CompanyToday,
+    as_of: AsOf = None,
+    status_: Annotated[ClientStatus | None, Query(alias="status")] = None,
+    abc: AbcClass | None = None,
+    xyz: XyzClass | None = None,
+    manager_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    fmt: Format = ExportFormat.JSON,
+) -> Any:
+    day = as_of or today
+    lines = client_lines(session, day, analytics_settings.thresholds(session))
+    visible = None if user.viewer.sees_all else set(session.scalars(visible_counterparty_ids(user.viewer)))
+    rows = [
+        ClientAnalyticsRead.model_validate(line)
+        for line in lines
+        if (visible is None or line.counterparty_id in visible)
+        and (status_ is None or line.status == status_)
+        and (abc is None or line.abc == abc)
+        and (xyz is None or line.xyz == xyz)
+        and (manager_id is None or line.manager_id == manager_id)
+    ]
+    if fmt is not ExportFormat.JSON:
+        return export(rows, ClientAnalyticsRead, fmt, f"clients-{day.isoformat()}")
+    page = rows[paging.offset : paging.offset + paging.limit]
+    return Page[ClientAnalyticsRead](items=page, total=len(rows), limit=paging.limit, offset=paging.offset)
 
 
 @router.get("/settings", summary="Status windows, ABC shares and XYZ bounds in force (admin, director)")

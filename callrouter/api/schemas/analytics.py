@@ -1,14 +1,16 @@
-"""Analytics schemas: the stored thresholds."""
+"""Analytics schemas: the stored thresholds and the per-client analytics."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
 from callrouter.api.schemas.common import ReadModel, WriteModel
+from crm_core.analytics.abc_xyz import AbcClass, XyzClass
+from crm_core.models import ClientStatus
 
 Days = Annotated[int, Field(ge=0, le=3650, description="Calendar days")]
 Share = Annotated[Decimal, Field(gt=0, le=1, max_digits=5, decimal_places=4)]
@@ -45,3 +47,42 @@ class AnalyticsSettingsRead(ReadModel):
     xyz_x_cv: Decimal
     xyz_y_cv: Decimal
     updated_at: datetime | None
+
+
+class ClientAnalyticsRead(ReadModel):
+    """A client on the reference day: status, purchases, 12-month revenue with ABC/XYZ, 365-day RFM."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "counterparty_id": 42,
+                    "name": "Romashka LLC",
+                    "manager_id": 3,
+                    "status": "regular",
+                    "purchases": 14,
+                    "last_purchase_on": "2026-11-20",
+                    "revenue": "1250000.00",
+                    "abc": "A",
+                    "xyz": "Y",
+                    "rfm": "545",
+                    "recency_days": 10,
+                    "frequency": 6,
+                    "monetary": "640000.00",
+                }
+            ]
+        }
+    )
+    counterparty_id: int
+    name: str
+    manager_id: int | None
+    status: ClientStatus
+    purchases: int
+    last_purchase_on: date | None
+    revenue: Decimal
+    abc: AbcClass | None
+    xyz: XyzClass | None
+    rfm: str | None
+    recency_days: int | None
+    frequency: int | None
+    monetary: Decimal | None
