@@ -15,7 +15,7 @@ from alembic import op
 import crm_core.models.base
 
 revision: str = '0007'
-down_revision: str | None = '0013'
+down_revision: str | None = '0012'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -9,6 +9,7 @@ from callrouter.api import health, routing_dry_run, twilio_webhooks
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
+    analytics,
     auth,
     calls,
     cards,
@@ -66,6 +67,8 @@ def create_app(container: Container) -> FastAPI:
         calls.router,
         missed_calls.router,
         routing_admin.router,
+        analytics.router,
+        analytics.pins,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,

@@ -27,6 +27,7 @@ from crm_core.analytics.rfm import rfm_report
 from crm_core.analytics.status import StatusThresholds, recompute_statuses
 from crm_core.models import utcnow
 from crm_core.repositories.analytics import counterparty_names
+from crm_core.services import analytics_settings
 
 app = typer.Typer(
     help="CRM analytics: client status, ABC/XYZ, RFM, forgotten clients, KPIs.", no_args_is_help=True
@@ -45,14 +46,23 @@ def _fail(message: str, exc: Exception) -> typer.Exit:
 
 DateOption = Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 Limit = Annotated[int, typer.Option(min=0, help="Rows to list (0: summary only)")]
+AsOf = Annotated[
+    datetime | None,
+    typer.Option(
+        "--as-of",
+        formats=["%Y-%m-%d"],
+        help="Reference day YYYY-MM-DD (default: today); later data is ignored",
+    ),
+]
 
 
 @contextmanager
-def _session() -> Iterator[tuple[Session, str, date]]:
-    """A session, the company timezone and today there; database errors end with exit code 2."""
+def _session(as_of: datetime | None) -> Iterator[tuple[Session, str, date]]:
+    """A session, the company timezone and the reference day (``as_of`` or today there); database errors
+    end with exit code 2."""
     settings = load_settings()
     container = build_container(settings)
-    today = datetime.now(ZoneInfo(settings.company_timezone)).date()
+    today = as_of.date() if as_of else datetime.now(ZoneInfo(settings.company_timezone)).date()
     try:
         with container.sessions() as session:
             yield session, settings.company_timezone, today
@@ -69,34 +79,37 @@ def _period(start: datetime | None, end: datetime | None, default: Period) -> Pe
         raise _fail("bad period", exc) from exc
 
 
-def _full_months_before(today: date, months: int) -> Period:
-    """The ``months`` whole calendar months before the current one."""
-    end = today.replace(day=1) - timedelta(days=1)
-    start = end.replace(day=1)
-    for _ in range(months - 1):
-        start = (start - timedelta(days=1)).replace(day=1)
-    return Period(start, end)
-
-
 def _money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
 @app.command()
 def status(
-    fresh_days: Annotated[int, typer.Option(min=0, help="One-time client stays fresh this many days")] = 90,
+    fresh_days: Annotated[
+        int | None,
+        typer.Option(min=0, help="One-time client stays fresh this many days (default: the stored setting)"),
+    ] = None,
     departed_days: Annotated[
-        int, typer.Option(min=0, help="Regular client departs after this many days")
-    ] = 180,
+        int | None,
+        typer.Option(min=0, help="Regular client departs after this many days (default: the stored setting)"),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Compute and report, write nothing")] = False,
+    as_of: AsOf = None,
 ) -> None:
-    """Recompute every client's status from its shipments (run daily)."""
-    thresholds = StatusThresholds(fresh_days=fresh_days, departed_days=departed_days)
+    """Recompute every client's status from its purchases (run daily)."""
     columns = (TextColumn("updating statuses"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
-        _session() as (session, _, today),
+        _session(as_of) as (session, _, today),
         Progress(*columns, console=Console(stderr=True), transient=True) as progress,
     ):
+        stored = analytics_settings.thresholds(session).status
+        try:
+            thresholds = StatusThresholds(
+                fresh_days=stored.fresh_days if fresh_days is None else fresh_days,
+                departed_days=stored.departed_days if departed_days is None else departed_days,
+            )
+        except ValueError as exc:
+            raise _fail("bad thresholds", exc) from exc
         task = progress.add_task("status", total=None)
         result = recompute_statuses(
             session,
@@ -119,11 +132,13 @@ def status(
 
 
 @app.command()
-def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> None:
-    """ABC (revenue share) x XYZ (monthly stability) of clients; default: the last 12 whole months."""
-    with _session() as (session, _, today):
-        period = _period(start, end, _full_months_before(today, 12))
-        rows = abc_xyz_report(session, period)
+def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20, as_of: AsOf = None) -> None:
+    """ABC (revenue share) x XYZ (monthly stability) of clients; default: the 12 whole months before the
+    reference day's month."""
+    with _session(as_of) as (session, _, today):
+        period = _period(start, end, Period.whole_months_before(today, 12))
+        limits = analytics_settings.thresholds(session)
+        rows = abc_xyz_report(session, period, limits.abc, limits.xyz)
     cells: Counter[tuple[AbcClass, XyzClass | None]] = Counter()
     revenue = dict.fromkeys(AbcClass, Decimal(0))
     for row in rows:
@@ -148,9 +163,9 @@ def abc(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> 
 
 
 @app.command()
-def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> None:
-    """RFM scores (1-5 by quintiles) of clients that bought; default: the last 365 days."""
-    with _session() as (session, _, today):
+def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20, as_of: AsOf = None) -> None:
+    """RFM scores (1-5 by fifths) of clients that bought; default: the 365 days up to the reference day."""
+    with _session(as_of) as (session, _, today):
         period = _period(start, end, Period.last_days(365, today))
         scores = rfm_report(session, period)
         names = counterparty_names(session, [s.counterparty_id for s in scores[:limit]])
@@ -171,9 +186,10 @@ def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20) -> 
 def forgotten(
     days: Annotated[int, typer.Option(min=1, help="Silence window in days")] = DEFAULT_DAYS,
     limit: Annotated[int, typer.Option(min=0, help="Clients listed per manager")] = 10,
+    as_of: AsOf = None,
 ) -> None:
-    """Clients with no interaction, answered call or shipment in the last DAYS days, per manager."""
-    with _session() as (session, tz, today):
+    """Clients with no interaction, answered call or purchase in the DAYS days up to the reference day."""
+    with _session(as_of) as (session, tz, today):
         groups = forgotten_clients(session, today, tz, days)
     summary = Table("manager", "forgotten clients", title=f"Forgotten clients ({days} days) on {today}")
     ordered = sorted(groups.values(), key=len, reverse=True)
@@ -190,9 +206,9 @@ def forgotten(
 
 
 @app.command()
-def kpi(start: DateOption = None, end: DateOption = None) -> None:
-    """Manager KPIs; default: the current month up to today."""
-    with _session() as (session, tz, today):
+def kpi(start: DateOption = None, end: DateOption = None, as_of: AsOf = None) -> None:
+    """Manager KPIs; default: the reference day's month up to that day."""
+    with _session(as_of) as (session, tz, today):
         period = _period(start, end, Period(today.replace(day=1), today))
         kpis = manager_kpis(session, period, tz)
     headers = (

@@ -1,4 +1,4 @@
-"""``callrouter import FILE.csv``: counterparties (with numbers and managers) or managers from a CSV export.
+"""``callrouter import FILE.csv``: counterparties (with numbers and managers), managers or 1C shipment lines.
 
 The whole import is one transaction committed at the end (rolled back for ``--dry-run``): a crash or a
 database error leaves nothing behind. Rejected rows are listed by line; the exit code is 1 when any row was
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import enum
 from contextlib import ExitStack
+from datetime import date, datetime
 from functools import partial
 from pathlib import Path
 from typing import Annotated, TextIO
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -36,6 +38,8 @@ from crm_core.importing import (
     import_managers,
     read_csv,
 )
+from crm_core.importing.shipment_rows import SHIPMENT_COLUMNS, SHIPMENT_REQUIRED
+from crm_core.importing.shipments import import_shipments
 
 SHOWN_ERRORS = 50
 
@@ -43,6 +47,14 @@ SHOWN_ERRORS = 50
 class Kind(enum.StrEnum):
     COUNTERPARTIES = "counterparties"
     MANAGERS = "managers"
+    SHIPMENTS = "shipments"
+
+
+COLUMNS = {
+    Kind.COUNTERPARTIES: (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED, COUNTERPARTY_REPEATABLE),
+    Kind.MANAGERS: (MANAGER_COLUMNS, MANAGER_REQUIRED, frozenset[str]()),
+    Kind.SHIPMENTS: (SHIPMENT_COLUMNS, SHIPMENT_REQUIRED, frozenset[str]()),
+}
 
 
 def import_csv(
@@ -56,13 +68,9 @@ def import_csv(
         Path | None, typer.Option(help="Also write the rejected lines here (line,code,reason)")
     ] = None,
 ) -> None:
-    """Import counterparties (default) or managers from a CSV file (format: docs/import.md)."""
+    """Import counterparties (default), managers or 1C sales/return lines from a CSV file (docs/import.md)."""
     err = Console(stderr=True, soft_wrap=True)
-    aliases, required, repeatable = (
-        (COUNTERPARTY_COLUMNS, COUNTERPARTY_REQUIRED, COUNTERPARTY_REPEATABLE)
-        if kind is Kind.COUNTERPARTIES
-        else (MANAGER_COLUMNS, MANAGER_REQUIRED, frozenset[str]())
-    )
+    aliases, required, repeatable = COLUMNS[kind]
     try:
         source = read_csv(
             file.read_bytes(), aliases, required=required, repeatable=repeatable, encoding=encoding
@@ -96,7 +104,9 @@ def _import(
     settings = Settings()
     container = build_container(settings)
     try:
-        return _run(container.sessions(), kind, source, settings.default_region, dry_run, errors_out, err)
+        today = datetime.now(ZoneInfo(settings.company_timezone)).date()
+        context = (settings.default_region, today)
+        return _run(container.sessions(), kind, source, context, dry_run, errors_out, err)
     except (SQLAlchemyError, OSError) as exc:
         err.print(f"[red]import aborted, nothing written[/red]: {exc}", highlight=False)
         raise typer.Exit(2) from exc
@@ -108,7 +118,7 @@ def _run(
     session: Session,
     kind: Kind,
     source: CsvSource,
-    region: str,
+    context: tuple[str, date],
     dry_run: bool,
     errors_out: TextIO | None,
     err: Console,
@@ -121,10 +131,13 @@ def _run(
     ):
         task = progress.add_task("import", total=len(source.records))
         advance = partial(progress.advance, task)
+        region, today = context
         if kind is Kind.COUNTERPARTIES:
             report = import_counterparties(session, source, region=region, on_progress=advance)
-        else:
+        elif kind is Kind.MANAGERS:
             report = import_managers(session, source, region=region, on_progress=advance)
+        else:
+            report = import_shipments(session, source, today=today, on_progress=advance)
         if errors_out is not None:
             report.write_errors_csv(errors_out)
             errors_out.flush()

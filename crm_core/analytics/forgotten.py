@@ -62,8 +62,8 @@ def forgotten_clients(
 ) -> dict[int | None, list[ForgottenClient]]:
     """The forgotten clients on ``today`` per manager id (see the module docstring)."""
     window = Period.last_days(days, today)
-    since, _ = window.bounds(timezone)
-    rows = queries.untouched_counterparties(session, since, window.start)
+    since, until = window.bounds(timezone)
+    rows = queries.untouched_counterparties(session, since, window.start, until, today)
     clients = [
         ForgottenClient(
             r.counterparty_id, r.name, r.status, r.manager_id, r.manager_name, last_touch(r, timezone)

@@ -65,3 +65,18 @@ class Period:
         if days < 1:
             raise ValueError(f"a period needs at least one day, got {days}")
         return cls(today - timedelta(days=days - 1), today)
+
+    @classmethod
+    def whole_months_before(cls, today: date, months: int) -> Period:
+        """The ``months`` whole calendar months before ``today``'s month.
+
+        >>> Period.whole_months_before(date(2024, 3, 15), 12)
+        Period(start=datetime.date(2023, 3, 1), end=datetime.date(2024, 2, 29))
+        """
+        if months < 1:
+            raise ValueError(f"a period needs at least one month, got {months}")
+        end = today.replace(day=1) - timedelta(days=1)
+        start = end.replace(day=1)
+        for _ in range(months - 1):
+            start = (start - timedelta(days=1)).replace(day=1)
+        return cls(start, end)

@@ -1,19 +1,22 @@
-"""RFM: recency, frequency and monetary scores 1-5 by quintiles over a period.
+"""RFM: recency, frequency and monetary scores 1-5 by fifths over a period.
 
-For clients that shipped within the period (``as_of`` = the period's last day):
+For clients with a purchase within the period (``as_of`` = the period's last day):
 
-* **R**ecency: days from the last shipment to ``as_of``; fewer days score higher.
-* **F**requency: distinct shipping days (one order may span several shipment lines).
-* **M**onetary: revenue.
+* **R**ecency: days from the last purchase to ``as_of``; fewer days score higher.
+* **F**requency: purchases (sale documents with a positive total; two lines of one document are one).
+* **M**onetary: net revenue (sales minus returns).
 
-Each measure is scored by its mid-rank percentile ``p = (worse + equal / 2) / n`` among the ``n`` clients:
-``score = 1 + floor(5 p)``, so each fifth of the clients gets one score, equal values always share a score,
-and when all values are equal everyone scores 3.
+Each measure ranks the ``n`` clients from worst to best; a client whose value has ``below`` clients worse
+than it scores ``1 + floor(5 * below / n)``. Without ties each fifth of the clients gets one score.
+**Tie rule:** equal values always share a score, and a group of equal values takes the score of the fifth
+its first (worst-ranked) member falls in. So the worst value always scores 1 (every one-time buyer gets
+F = 1 when they are the least frequent), a large tied group may leave the scores above its start unused,
+and when every value is equal everyone scores 1.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -27,21 +30,18 @@ from crm_core.repositories.analytics import PurchaseHistory
 
 
 def quintile_scores(values: Mapping[int, Decimal | int]) -> dict[int, int]:
-    """Score 1-5 of every value, higher values scoring higher.
+    """Score 1-5 of every value, higher values scoring higher (tie rule: see the module docstring).
 
     >>> quintile_scores({1: 10, 2: 20, 3: 30, 4: 40, 5: 50})
     {1: 1, 2: 2, 3: 3, 4: 4, 5: 5}
     >>> quintile_scores({1: 7, 2: 7})
-    {1: 3, 2: 3}
+    {1: 1, 2: 1}
+    >>> quintile_scores({1: 1, 2: 1, 3: 1, 4: 2, 5: 5})
+    {1: 1, 2: 1, 3: 1, 4: 4, 5: 5}
     """
     ordered = sorted(values.values())
     n = len(ordered)
-    scores = {}
-    for key, value in values.items():
-        below = bisect_left(ordered, value)
-        equal = bisect_right(ordered, value) - below
-        scores[key] = 1 + (5 * (2 * below + equal)) // (2 * n)
-    return scores
+    return {key: 1 + (5 * bisect_left(ordered, value)) // n for key, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -75,5 +75,5 @@ def rfm_scores(histories: Sequence[PurchaseHistory], as_of: date) -> list[RfmSco
 
 
 def rfm_report(session: Session, period: Period) -> list[RfmScore]:
-    """RFM of every client that shipped within ``period``, measured at its last day."""
+    """RFM of every client with a purchase within ``period``, measured at its last day."""
     return rfm_scores(queries.purchase_histories(session, period), period.end)

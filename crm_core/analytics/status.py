@@ -1,7 +1,11 @@
-"""Client status from shipments: the pure rule and the daily bulk recompute.
+"""Client status from purchases: the pure rule and the daily bulk recompute.
+
+A *purchase* is a sale document with a positive total (see :mod:`crm_core.repositories.analytics`); two
+lines of one document are one purchase, a zero total or a return is none. ``today`` is the reference day:
+nothing dated after it is read, so a recompute ``as_of`` a past day gives the status of that day.
 
 ======================  ===================  ==========================================================
-status                  shipments ever       last shipment (``age`` = today - last ``shipped_on``)
+status                  purchases up to day  last purchase (``age`` = today - its day)
 ======================  ===================  ==========================================================
 ``potential``           0                    -
 ``one_time_fresh``      exactly 1            ``age <= fresh_days`` (default 90)
@@ -11,7 +15,7 @@ status                  shipments ever       last shipment (``age`` = today - la
 ======================  ===================  ==========================================================
 
 The regular window and the departed window share one boundary (``departed_days``), so every client has
-exactly one status. A shipment dated in the future counts as recent (``age`` below zero).
+exactly one status. The thresholds are stored in the database (:mod:`crm_core.services.analytics_settings`).
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class RecomputeResult:
 
     total: int
     transitions: Counter[tuple[ClientStatus, ClientStatus]] = field(default_factory=Counter)
+    pinned: int = 0
+    """Counterparties left alone because a person pinned their status (see ``status_pinned``)."""
 
     @property
     def changed(self) -> int:
@@ -91,22 +97,31 @@ def recompute_statuses(
     batch_size: int = 2000,
     progress: ProgressCallback | None = None,
 ) -> RecomputeResult:
-    """Recompute every counterparty's status from its shipments (the daily job); the caller commits.
+    """Recompute every counterparty's status from its purchases up to ``today`` (the daily job); the caller
+    commits.
 
-    One aggregate query reads (shipment count, last date) for all counterparties; only the rows whose
+    One aggregate query reads (purchase count, last date) for all counterparties; only the rows whose
     status changes are written, by bulk ``UPDATE ... WHERE id IN (...)`` of ``batch_size`` ids per status,
-    stamping ``updated_at = now``.
+    stamping ``updated_at = now``, each move kept in the status history (cause ``recompute``, day
+    ``today``). A status a person pinned is left alone while the pin holds (no end day, or the end day is
+    ``today`` or later).
     """
     if batch_size < 1:
         raise ValueError(f"batch size must be positive, got {batch_size}")
-    summaries = queries.shipment_summaries(session)
+    summaries = queries.shipment_summaries(session, today)
     moves: dict[ClientStatus, list[int]] = {}
     transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter()
+    history: list[tuple[int, ClientStatus, ClientStatus]] = []
+    pinned = 0
     for row in summaries:
+        if row.pinned and (row.pinned_until is None or row.pinned_until >= today):
+            pinned += 1
+            continue
         new = classify(row.shipment_count, row.last_shipped_on, today, thresholds)
         if new != row.status:
             moves.setdefault(new, []).append(row.counterparty_id)
             transitions[(row.status, new)] += 1
+            history.append((row.counterparty_id, row.status, new))
     total_changes = sum(len(ids) for ids in moves.values())
     done = 0
     for status, ids in moves.items():
@@ -116,4 +131,6 @@ def recompute_statuses(
             done += len(chunk)
             if progress is not None:
                 progress(done, total_changes)
-    return RecomputeResult(total=len(summaries), transitions=transitions)
+    for start in range(0, len(history), batch_size):
+        queries.add_recompute_changes(session, history[start : start + batch_size], today, now)
+    return RecomputeResult(total=len(summaries), transitions=transitions, pinned=pinned)

@@ -20,6 +20,7 @@ class ErrorCode(enum.StrEnum):
     KEY_TAKEN = "key-taken"
     DUPLICATE_IN_FILE = "duplicate-in-file"
     UNKNOWN_MANAGER = "unknown-manager"
+    UNKNOWN_COUNTERPARTY = "unknown-counterparty"
 
 
 class WarningCode(enum.StrEnum):

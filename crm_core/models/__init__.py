@@ -22,6 +22,8 @@ from crm_core.models.enums import (
     ManagerRole,
     MissedReason,
     MissedStatus,
+    ShipmentKind,
+    StatusCause,
 )
 from crm_core.models.people import Manager
 from crm_core.models.phones import NumberList, PhoneNumber
@@ -53,6 +55,8 @@ __all__ = [
     "NumberList",
     "PhoneNumber",
     "Shipment",
+    "ShipmentKind",
+    "StatusCause",
     "UTCDateTime",
     "utcnow",
 ]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, false
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
@@ -33,6 +33,9 @@ class Counterparty(Base):
     """Set when the system of record (1C) marked the client for deletion: kept, but routed like a stranger."""
     manager_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     """A manual manager assignment the 1C sync must not overwrite."""
+    status_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    """A person set the status: the recompute leaves it until ``status_pinned_until`` (or until cleared)."""
+    status_pinned_until: Mapped[date | None] = mapped_column(Date)
 
 
 class ContactPerson(Base):

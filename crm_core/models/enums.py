@@ -30,6 +30,20 @@ class ClientStatus(enum.StrEnum):
     DEPARTED = "departed"
 
 
+class StatusCause(enum.StrEnum):
+    """Why a client's status changed: the daily recompute or a person (with a reason)."""
+
+    RECOMPUTE = "recompute"
+    MANUAL = "manual"
+
+
+class ShipmentKind(enum.StrEnum):
+    """A sale line (a purchase when its document totals above zero) or a return line (reduces revenue)."""
+
+    SALE = "sale"
+    RETURN = "return"
+
+
 class ListKind(enum.StrEnum):
     BLACKLIST = "blacklist"
     JOB_CANDIDATES = "job_candidates"

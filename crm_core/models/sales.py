@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models.base import Base, UTCDateTime, utcnow
-from crm_core.models.enums import DealStageName, InteractionKind, str_enum
+from crm_core.models.enums import DealStageName, InteractionKind, ShipmentKind, str_enum
 
 
 class Interaction(Base):
@@ -81,7 +81,11 @@ class Need(Base):
 
 
 class Shipment(Base):
-    """A delivered order line: the ground truth for client status and ABC/XYZ/RFM analytics."""
+    """A sale or return line of a 1C document: the ground truth for client status and ABC/XYZ/RFM.
+
+    ``amount`` is never negative; a ``return`` line subtracts it from revenue. Lines of one document share
+    ``document_number``; ``(kind, document_number, line_number)`` is unique, so a re-import updates lines.
+    """
 
     __tablename__ = "shipments"
 
@@ -94,3 +98,13 @@ class Shipment(Base):
     product: Mapped[str] = mapped_column(String(300))
     quantity: Mapped[Decimal] = mapped_column(Numeric(14, 3))
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    kind: Mapped[ShipmentKind] = mapped_column(
+        str_enum(ShipmentKind, "shipment_kind"), default=ShipmentKind.SALE, server_default="sale"
+    )
+    document_number: Mapped[str | None] = mapped_column(String(64))
+    line_number: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("kind", "document_number", "line_number"),
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+    )

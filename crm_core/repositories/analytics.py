@@ -2,6 +2,10 @@
 
 Every query aggregates in the database and returns plain dataclasses or tuples, never ORM objects, so the
 analytics stay pure and the row counts that cross the wire stay at one per counterparty (or manager).
+
+A *purchase* is a sale document with a positive total: the ``sale`` lines grouped by counterparty and
+``document_number`` (lines without a number: by counterparty and day). Return lines never make purchases;
+they subtract from revenue. Nothing dated after the reference day (``as_of``) is read.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Subquery, extract, func, or_, select, update
+from sqlalchemy import ColumnElement, Subquery, case, extract, func, insert, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from crm_core.analytics.period import Period
@@ -28,10 +32,29 @@ from crm_core.models import (
     Manager,
     MissedCall,
     Shipment,
+    ShipmentKind,
+    StatusCause,
 )
+from crm_core.models.client_status import ClientStatusChange
 
 Month = tuple[int, int]
 T = TypeVar("T")
+
+
+NET_AMOUNT = case((Shipment.kind == ShipmentKind.RETURN, -Shipment.amount), else_=Shipment.amount)
+"""A line's effect on revenue: a sale adds its amount, a return subtracts it."""
+
+
+def purchases(*where: ColumnElement[bool]) -> Subquery:
+    """``(cp, day)``: one row per purchase (sale document with a positive total) among lines ``where``."""
+    undocumented_day = case((Shipment.document_number.is_(None), Shipment.shipped_on), else_=None)
+    return (
+        select(Shipment.counterparty_id.label("cp"), func.max(Shipment.shipped_on).label("day"))
+        .where(Shipment.kind == ShipmentKind.SALE, *where)
+        .group_by(Shipment.counterparty_id, Shipment.document_number, undocumented_day)
+        .having(func.sum(Shipment.amount) > 0)
+        .subquery()
+    )
 
 
 def _by_manager(rows: Iterable[tuple[int | None, T]]) -> dict[int, T]:
@@ -41,29 +64,55 @@ def _by_manager(rows: Iterable[tuple[int | None, T]]) -> dict[int, T]:
 
 @dataclass(frozen=True)
 class ShipmentSummary:
-    """A counterparty's stored status and its all-time shipment count and last shipment day."""
+    """A counterparty's stored status, its purchase count up to the reference day and the last one's day."""
 
     counterparty_id: int
     status: ClientStatus
     shipment_count: int
     last_shipped_on: date | None
+    pinned: bool = False
+    pinned_until: date | None = None
 
 
-def shipment_summaries(session: Session) -> list[ShipmentSummary]:
-    """One summary per counterparty (shipment count 0 when it never bought)."""
+def shipment_summaries(session: Session, as_of: date) -> list[ShipmentSummary]:
+    """One summary per counterparty (purchase count 0 when it never bought up to ``as_of``)."""
+    bought = purchases(Shipment.shipped_on <= as_of)
     agg = (
-        select(
-            Shipment.counterparty_id,
-            func.count().label("n"),
-            func.max(Shipment.shipped_on).label("last"),
-        )
-        .group_by(Shipment.counterparty_id)
+        select(bought.c.cp, func.count().label("n"), func.max(bought.c.day).label("last"))
+        .group_by(bought.c.cp)
         .subquery()
     )
-    stmt = select(Counterparty.id, Counterparty.status, func.coalesce(agg.c.n, 0), agg.c.last).outerjoin(
-        agg, agg.c.counterparty_id == Counterparty.id
-    )
+    stmt = select(
+        Counterparty.id,
+        Counterparty.status,
+        func.coalesce(agg.c.n, 0),
+        agg.c.last,
+        Counterparty.status_pinned,
+        Counterparty.status_pinned_until,
+    ).outerjoin(agg, agg.c.cp == Counterparty.id)
     return [ShipmentSummary(*row) for row in session.execute(stmt)]
+
+
+def add_recompute_changes(
+    session: Session, moves: Sequence[tuple[int, ClientStatus, ClientStatus]], day: date, now: datetime
+) -> None:
+    """Keep ``(counterparty id, from, to)`` moves of the recompute on ``day`` in the history, one INSERT."""
+    if not moves:
+        return
+    session.execute(
+        insert(ClientStatusChange),
+        [
+            {
+                "counterparty_id": cid,
+                "from_status": old,
+                "to_status": new,
+                "day": day,
+                "cause": StatusCause.RECOMPUTE,
+                "at": now,
+            }
+            for cid, old, new in moves
+        ],
+    )
 
 
 def set_statuses(session: Session, ids: Sequence[int], status: ClientStatus, now: datetime) -> None:
@@ -74,11 +123,11 @@ def set_statuses(session: Session, ids: Sequence[int], status: ClientStatus, now
 
 
 def monthly_revenue(session: Session, period: Period) -> dict[int, dict[Month, Decimal]]:
-    """Shipment revenue per counterparty and ``(year, month)`` within ``period``."""
+    """Net revenue (sales minus returns) per counterparty and ``(year, month)`` within ``period``."""
     year = extract("year", Shipment.shipped_on)
     month = extract("month", Shipment.shipped_on)
     stmt = (
-        select(Shipment.counterparty_id, year, month, func.sum(Shipment.amount))
+        select(Shipment.counterparty_id, year, month, func.sum(NET_AMOUNT))
         .where(Shipment.shipped_on.between(period.start, period.end))
         .group_by(Shipment.counterparty_id, year, month)
     )
@@ -90,7 +139,7 @@ def monthly_revenue(session: Session, period: Period) -> dict[int, dict[Month, D
 
 @dataclass(frozen=True)
 class PurchaseHistory:
-    """A counterparty's buying within a period: last day, distinct shipping days, revenue."""
+    """A counterparty's buying within a period: last purchase day, purchases, net revenue."""
 
     counterparty_id: int
     last_shipped_on: date
@@ -99,18 +148,30 @@ class PurchaseHistory:
 
 
 def purchase_histories(session: Session, period: Period) -> list[PurchaseHistory]:
-    """One history per counterparty that shipped within ``period``."""
-    stmt = (
-        select(
-            Shipment.counterparty_id,
-            func.max(Shipment.shipped_on),
-            func.count(Shipment.shipped_on.distinct()),
-            func.sum(Shipment.amount),
-        )
-        .where(Shipment.shipped_on.between(period.start, period.end))
+    """One history per counterparty with a purchase within ``period``."""
+    in_period = Shipment.shipped_on.between(period.start, period.end)
+    bought = purchases(in_period)
+    counts = (
+        select(bought.c.cp, func.max(bought.c.day).label("last"), func.count().label("n"))
+        .group_by(bought.c.cp)
+        .subquery()
+    )
+    revenue = (
+        select(Shipment.counterparty_id.label("cp"), func.sum(NET_AMOUNT).label("net"))
+        .where(in_period)
         .group_by(Shipment.counterparty_id)
+        .subquery()
+    )
+    stmt = select(counts.c.cp, counts.c.last, counts.c.n, revenue.c.net).join(
+        revenue, revenue.c.cp == counts.c.cp
     )
     return [PurchaseHistory(cid, last, n, Decimal(rev)) for cid, last, n, rev in session.execute(stmt)]
+
+
+def counterparty_cards(session: Session) -> dict[int, tuple[str, int | None]]:
+    """``(name, manager id)`` of every counterparty."""
+    stmt = select(Counterparty.id, Counterparty.name, Counterparty.manager_id)
+    return {cid: (name, manager_id) for cid, name, manager_id in session.execute(stmt)}
 
 
 def counterparty_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
@@ -152,17 +213,25 @@ def _last_per_counterparty(
 
 
 def untouched_counterparties(
-    session: Session, since: datetime, since_day: date
+    session: Session, since: datetime, since_day: date, until: datetime, as_of: date
 ) -> list[UntouchedCounterparty]:
-    """Counterparties created before ``since`` with no interaction or answered call at or after ``since``
-    and no shipment on or after ``since_day``, ordered by manager then name."""
-    touch = _last_per_counterparty(Interaction.counterparty_id, Interaction.occurred_at)
+    """Counterparties created before ``since`` with no interaction or answered call in ``[since, until)``
+    and no sale in ``[since_day, as_of]``, ordered by manager then name (later touches are not read)."""
+    touch = _last_per_counterparty(
+        Interaction.counterparty_id, Interaction.occurred_at, Interaction.occurred_at < until
+    )
     call = _last_per_counterparty(
         CallRecord.counterparty_id,
         CallRecord.started_at,
         CallRecord.disposition == CallDisposition.ANSWERED,
+        CallRecord.started_at < until,
     )
-    ship = _last_per_counterparty(Shipment.counterparty_id, Shipment.shipped_on)
+    ship = _last_per_counterparty(
+        Shipment.counterparty_id,
+        Shipment.shipped_on,
+        Shipment.kind == ShipmentKind.SALE,
+        Shipment.shipped_on <= as_of,
+    )
     stmt = (
         select(
             Counterparty.id,
@@ -249,13 +318,13 @@ def missed_calls_per_manager(
 
 
 def shipments_per_manager(session: Session, period: Period) -> dict[int, tuple[Decimal, int]]:
-    """``(revenue, distinct buying clients)`` per client's current manager, shipped within ``period``."""
+    """``(net revenue, distinct clients with a positive sale line)`` per client's current manager, within
+    ``period``."""
+    bought = case(
+        ((Shipment.kind == ShipmentKind.SALE) & (Shipment.amount > 0), Shipment.counterparty_id), else_=None
+    )
     stmt = (
-        select(
-            Counterparty.manager_id,
-            func.sum(Shipment.amount),
-            func.count(Shipment.counterparty_id.distinct()),
-        )
+        select(Counterparty.manager_id, func.sum(NET_AMOUNT), func.count(bought.distinct()))
         .join(Counterparty, Counterparty.id == Shipment.counterparty_id)
         .where(Counterparty.manager_id.is_not(None), Shipment.shipped_on.between(period.start, period.end))
         .group_by(Counterparty.manager_id)

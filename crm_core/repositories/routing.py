@@ -6,8 +6,8 @@ and ``routing.snapshot`` can turn them into typed snapshots; this module stays f
 
 Per number: one indexed query (``phone_numbers.e164`` is unique) joined to the contact and the
 counterparty, which yields the personal manager's id (none for an archived counterparty: it routes like a
-stranger); many numbers at once: the same query with ``IN``. Managers, lists and the routing settings are few; they are loaded whole, together, as the routing
-configuration.
+stranger); many numbers at once: the same query with ``IN``. Managers, lists and the routing settings are
+few; they are loaded whole, together, as the routing configuration.
 """
 
 from __future__ import annotations

@@ -24,7 +24,19 @@ DEALS = WritePolicy(
 NEEDS = WritePolicy(common=frozenset({"counterparty_id", "product", "quantity", "period", "probability"}))
 # Shipments are the ground truth for bonuses: only management (and its integrations) writes them.
 SHIPMENTS = WritePolicy(
-    common=frozenset({"external_id", "counterparty_id", "shipped_on", "product", "quantity", "amount"}),
+    common=frozenset(
+        {
+            "external_id",
+            "counterparty_id",
+            "shipped_on",
+            "product",
+            "quantity",
+            "amount",
+            "kind",
+            "document_number",
+            "line_number",
+        }
+    ),
     roles=_MANAGEMENT,
     delete_roles=_MANAGEMENT,
 )

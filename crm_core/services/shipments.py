@@ -1,8 +1,13 @@
-"""Bulk shipment import (from 1C or a script): upsert by external id, one audit entry per batch."""
+"""Shipment rules and the bulk import (from 1C or a script): upsert by external id, one audit per batch.
+
+A line may be dated at most :data:`DAYS_AHEAD` day after today (company timezone): 1C documents are
+sometimes dated tomorrow, but a date further ahead is a typo that would keep a client "fresh" for years.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -11,13 +16,29 @@ from sqlalchemy.orm import Session
 from crm_core.models import Counterparty, Shipment
 from crm_core.repositories.scoped import Viewer, scoped
 from crm_core.services import audit, crm_policies, records
-from crm_core.services.errors import NotFound
+from crm_core.services.errors import InvalidInput, NotFound
+
+DAYS_AHEAD = 1
 
 
-def bulk_upsert(session: Session, viewer: Viewer, rows: Sequence[dict[str, Any]]) -> tuple[int, int]:
+def check_shipped_on(values: Mapping[str, Any], today: date) -> None:
+    """Refuse a ``shipped_on`` more than :data:`DAYS_AHEAD` day after ``today``."""
+    day = values.get("shipped_on")
+    latest = today + timedelta(days=DAYS_AHEAD)
+    if day is not None and day > latest:
+        raise InvalidInput(
+            "shipment-date-in-future",
+            {"field": "shipped_on", "value": day.isoformat(), "latest": latest.isoformat()},
+        )
+
+
+def bulk_upsert(
+    session: Session, viewer: Viewer, rows: Sequence[dict[str, Any]], today: date
+) -> tuple[int, int]:
     """Insert new shipments and update those whose ``external_id`` exists; returns (inserted, updated)."""
     for row in rows:
         records.ensure_writable(crm_policies.SHIPMENTS, viewer, set(row))
+        check_shipped_on(row, today)
     wanted = {row["counterparty_id"] for row in rows}
     known = set(
         session.scalars(

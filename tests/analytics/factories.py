@@ -22,6 +22,7 @@ from crm_core.models import (
     MissedCall,
     MissedReason,
     Shipment,
+    ShipmentKind,
 )
 
 T = TypeVar("T")
@@ -49,9 +50,27 @@ class Crm:
         manager_id = manager.id if manager else None
         return self._add(Counterparty(name=name, manager_id=manager_id, created_at=created_at))
 
-    def shipment(self, cp: Counterparty, day: date, amount: str | int = 100) -> Shipment:
+    def shipment(
+        self,
+        cp: Counterparty,
+        day: date,
+        amount: str | int = 100,
+        *,
+        document: str | None = None,
+        line: int | None = None,
+        kind: ShipmentKind = ShipmentKind.SALE,
+    ) -> Shipment:
         return self._add(
-            Shipment(counterparty_id=cp.id, shipped_on=day, product="p", quantity=1, amount=Decimal(amount))
+            Shipment(
+                counterparty_id=cp.id,
+                shipped_on=day,
+                product="p",
+                quantity=1,
+                amount=Decimal(amount),
+                kind=kind,
+                document_number=document,
+                line_number=line,
+            )
         )
 
     def interaction(self, cp: Counterparty, at: datetime) -> Interaction:

@@ -86,3 +86,49 @@ def test_reversed_period_is_a_clear_error(env: str) -> None:
     result = runner.invoke(app, ["analytics", "kpi", "--start", "2024-05-01", "--end", "2024-01-01"])
     assert result.exit_code == 2
     assert "after its end" in result.output
+
+
+def test_status_as_of_a_past_day(env: str) -> None:
+    """Before its first purchase the client was potential; between the two it was a fresh one-timer."""
+    before = (date.today() - timedelta(days=71)).isoformat()
+    between = (date.today() - timedelta(days=50)).isoformat()
+    assert runner.invoke(app, ["analytics", "status"]).exit_code == 0
+    assert _status(env, "Regular Ltd") == ClientStatus.REGULAR
+    wide = {"COLUMNS": "200"}
+    early = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", before], env=wide)
+    assert early.exit_code == 0, early.output
+    assert f"on {before}" in early.output and "1 of 2 clients changed status" in early.output
+    assert "│ regular │ potential " in early.output
+    middle = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", between], env=wide)
+    assert "│ regular │ one_time_fresh " in middle.output and "1 of 2" in middle.output
+    assert _status(env, "Regular Ltd") == ClientStatus.REGULAR
+
+
+@pytest.mark.parametrize(
+    ("args", "absent", "present"),
+    [
+        (["rfm"], "Regular Ltd", "RFM"),
+        (["kpi"], "1,800.00", "Anna Petrova"),
+    ],
+)
+def test_reports_as_of_a_day_before_any_purchase(
+    env: str, args: list[str], absent: str, present: str
+) -> None:
+    as_of = (date.today() - timedelta(days=100)).isoformat()
+    result = runner.invoke(app, ["analytics", *args, "--as-of", as_of], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert present in result.output and absent not in result.output
+
+
+def test_abc_as_of_picks_the_twelve_months_before(env: str) -> None:
+    result = runner.invoke(app, ["analytics", "abc", "--as-of", "2001-03-15"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "2000-03-01..2001-02-28" in result.output
+
+
+def test_forgotten_as_of_a_day_before_any_contact(env: str) -> None:
+    today = runner.invoke(app, ["analytics", "forgotten"], env={"COLUMNS": "200"})
+    as_of = (date.today() - timedelta(days=100)).isoformat()
+    then = runner.invoke(app, ["analytics", "forgotten", "--as-of", as_of], env={"COLUMNS": "200"})
+    assert today.exit_code == then.exit_code == 0, then.output
+    assert "Regular Ltd" not in today.output and "Regular Ltd" in then.output

@@ -158,9 +158,28 @@ def test_rfm_rewards_recent_frequent_big_buyers() -> None:
         PurchaseHistory(3, date(2024, 4, 1), 4, Decimal(700)),
     ]
     best, middle, worst = rfm_scores(histories, TODAY)
-    assert (best.counterparty_id, best.code, best.recency_days) == (1, "555", 1)
-    assert (middle.counterparty_id, middle.code) == (3, "333")
+    # three clients start at positions 0, 1/3 and 2/3 of the ranking: fifths 1, 2 and 4
+    assert (best.counterparty_id, best.code, best.recency_days) == (1, "444", 1)
+    assert (middle.counterparty_id, middle.code) == (3, "222")
     assert (worst.counterparty_id, worst.code, worst.recency_days) == (2, "111", 172)
+
+
+def test_rfm_tied_one_time_buyers_score_one() -> None:
+    """60 % bought once: they all share F = 1; the next group starts in the fourth fifth."""
+    frequency = {i: 1 for i in range(6)} | {6: 2, 7: 2, 8: 5, 9: 9}
+    scores = quintile_scores(frequency)
+    assert [scores[i] for i in range(10)] == [1] * 6 + [4, 4, 5, 5]
+
+
+def test_rfm_all_equal_values_score_one() -> None:
+    assert set(quintile_scores(dict.fromkeys(range(7), 3)).values()) == {1}
+
+
+@given(st.dictionaries(st.integers(), st.integers(0, 5), min_size=1, max_size=80))
+def test_the_worst_value_always_scores_one(values: dict[int, int]) -> None:
+    scores = quintile_scores(values)
+    worst = min(values.values())
+    assert {scores[k] for k, v in values.items() if v == worst} == {1}
 
 
 def test_callback_stats() -> None:

@@ -9,12 +9,13 @@ from fastapi import APIRouter, Path, Query, Request, status
 from callrouter.api.deps import CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, page_of
+from callrouter.api.routes.crud import CompanyToday
 from callrouter.api.schemas.common import MAX_ID
 from callrouter.api.schemas.counterparties import CounterpartyCreate, CounterpartyRead, CounterpartyUpdate
 from crm_core.models import ClientStatus, Counterparty
 from crm_core.repositories.scoped import get_visible, scoped
 from crm_core.repositories.search import counterparty_matches
-from crm_core.services import counterparties, phones, records
+from crm_core.services import client_status, counterparties, phones, records
 
 router = APIRouter(prefix="/api/v1/counterparties", tags=["counterparties"], responses=ERROR_RESPONSES)
 CounterpartyId = Annotated[int, Path(ge=1, le=MAX_ID)]
@@ -70,11 +71,14 @@ def update_counterparty(
     user: CurrentUser,
     session: DbSession,
     after: Invalidations,
+    today: CompanyToday,
 ) -> CounterpartyRead:
     entity = get_visible(session, user.viewer, Counterparty, counterparty_id)
+    status_before = entity.status
     after.invalidate_numbers(
         counterparties.update(session, user.viewer, entity, body.model_dump(exclude_unset=True))
     )
+    client_status.record_manual_change(session, user.viewer, entity, status_before, today)
     return CounterpartyRead.model_validate(entity)
 
 

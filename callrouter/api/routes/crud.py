@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from sqlalchemy import ColumnElement
 from sqlalchemy.orm import Session
 
-from callrouter.api.deps import CurrentUser, DbSession
+from callrouter.api.deps import CurrentUser, DbSession, container_of
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID, ItemId, ReadModel, WriteModel
@@ -22,6 +24,16 @@ from crm_core.repositories.scoped import Viewer, get_visible, scoped
 from crm_core.services import records
 
 Filters = Callable[..., list[ColumnElement[bool]]]
+Validate = Callable[[dict[str, Any], date], None]
+"""Checks the written values against today in the company timezone; raises a domain error to refuse."""
+
+
+def company_today(request: Request) -> date:
+    """Today in the company timezone."""
+    return datetime.now(ZoneInfo(container_of(request).settings.company_timezone)).date()
+
+
+CompanyToday = Annotated[date, Depends(company_today)]
 AfterWrite = Callable[[Session, Viewer, Any, dict[str, Any] | None], None]
 
 
@@ -42,6 +54,7 @@ class Resource:
     policy: records.WritePolicy
     filters: Filters = no_filters
     after_write: AfterWrite | None = None
+    validate: Validate | None = None
 
 
 def crud_router(res: Resource) -> APIRouter:
@@ -61,8 +74,11 @@ def crud_router(res: Resource) -> APIRouter:
             stmt = stmt.where(model.counterparty_id == counterparty_id)
         return page_of(session, stmt, paging, res.read)
 
-    def create_item(body: Any, user: CurrentUser, session: DbSession) -> Any:
-        entity = records.create(session, user.viewer, model, res.policy, body.model_dump(exclude_unset=True))
+    def create_item(body: Any, user: CurrentUser, session: DbSession, today: CompanyToday) -> Any:
+        values = body.model_dump(exclude_unset=True)
+        if res.validate:
+            res.validate(values, today)
+        entity = records.create(session, user.viewer, model, res.policy, values)
         if res.after_write:
             res.after_write(session, user.viewer, entity, None)
         return entity
@@ -70,10 +86,15 @@ def crud_router(res: Resource) -> APIRouter:
     def get_item(item_id: ItemId, user: CurrentUser, session: DbSession) -> Any:
         return get_visible(session, user.viewer, model, item_id)
 
-    def update_item(item_id: ItemId, body: Any, user: CurrentUser, session: DbSession) -> Any:
+    def update_item(
+        item_id: ItemId, body: Any, user: CurrentUser, session: DbSession, today: CompanyToday
+    ) -> Any:
         entity = get_visible(session, user.viewer, model, item_id)
         before = {name: getattr(entity, name) for name in body.model_fields_set}
-        records.update(session, user.viewer, entity, res.policy, body.model_dump(exclude_unset=True))
+        values = body.model_dump(exclude_unset=True)
+        if res.validate:
+            res.validate(values, today)
+        records.update(session, user.viewer, entity, res.policy, values)
         if res.after_write:
             res.after_write(session, user.viewer, entity, before)
         return entity

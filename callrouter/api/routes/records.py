@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from callrouter.api.deps import CurrentUser, DbSession
 from callrouter.api.errors import ERROR_RESPONSES
-from callrouter.api.routes.crud import Resource, crud_router
+from callrouter.api.routes.crud import CompanyToday, Resource, crud_router
 from callrouter.api.schemas import crm
 from callrouter.api.schemas.common import MAX_ID
 from crm_core.models import (
@@ -129,6 +129,7 @@ RESOURCES = (
         crm.ShipmentUpdate,
         crm_policies.SHIPMENTS,
         _shipment_filters,
+        validate=shipments.check_shipped_on,
     ),
 )
 
@@ -145,9 +146,11 @@ def deal_stages(
 
 
 @extras.post("/shipments/bulk", tags=["shipments"], summary="Import shipments, upserting by external_id")
-def import_shipments(body: crm.ShipmentBulk, user: CurrentUser, session: DbSession) -> crm.BulkResult:
+def import_shipments(
+    body: crm.ShipmentBulk, user: CurrentUser, session: DbSession, today: CompanyToday
+) -> crm.BulkResult:
     rows = [item.model_dump(exclude_unset=True) for item in body.items]
-    inserted, updated = shipments.bulk_upsert(session, user.viewer, rows)
+    inserted, updated = shipments.bulk_upsert(session, user.viewer, rows, today)
     return crm.BulkResult(inserted=inserted, updated=updated)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, StringConstraints
@@ -44,6 +44,8 @@ class CounterpartyRead(ReadModel):
                     "refined_at": None,
                     "archived_at": None,
                     "manager_pinned": False,
+                    "status_pinned": False,
+                    "status_pinned_until": None,
                 }
             ]
         }
@@ -64,6 +66,8 @@ class CounterpartyRead(ReadModel):
         description="Marked for deletion in 1C: kept, routed like a stranger"
     )
     manager_pinned: bool = Field(description="The 1C sync keeps this manager instead of 1C's")
+    status_pinned: bool
+    status_pinned_until: date | None
 
 
 class CounterpartyUpdate(WriteModel):

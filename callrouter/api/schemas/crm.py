@@ -19,7 +19,7 @@ from callrouter.api.schemas.common import (
     Text,
     WriteModel,
 )
-from crm_core.models import DealStageName, InteractionKind
+from crm_core.models import DealStageName, InteractionKind, ShipmentKind
 
 Amount = Annotated[Decimal, Field(max_digits=14, decimal_places=2, ge=0)]
 Quantity = Annotated[Decimal, Field(max_digits=14, decimal_places=3, ge=0)]
@@ -197,13 +197,23 @@ class NeedRead(ReadModel):
     created_at: datetime
 
 
+DocumentNumber = Annotated[str, Field(min_length=1, max_length=64)]
+LineNumber = Annotated[int, Field(ge=1, le=1_000_000)]
+
+
 class ShipmentUpdate(WriteModel):
+    """A sale or return line; ``amount`` is never negative (a ``return`` subtracts it from revenue);
+    ``shipped_on`` at most one day after today (company timezone)."""
+
     model_config = _examples({"amount": "52000.00"})
     external_id: ExternalId | None = None
     shipped_on: date | None = None
     product: LongName | None = None
     quantity: Quantity | None = None
     amount: Amount | None = None
+    kind: ShipmentKind | None = None
+    document_number: DocumentNumber | None = None
+    line_number: LineNumber | None = None
 
 
 class ShipmentCreate(ShipmentUpdate):
@@ -215,6 +225,9 @@ class ShipmentCreate(ShipmentUpdate):
             "product": "Cement M500",
             "quantity": "10",
             "amount": "52000.00",
+            "kind": "sale",
+            "document_number": "00000001234",
+            "line_number": 1,
         }
     )
     counterparty_id: Id
@@ -234,6 +247,9 @@ class ShipmentRead(ReadModel):
             "product": "Cement M500",
             "quantity": "10.000",
             "amount": "52000.00",
+            "kind": "sale",
+            "document_number": "00000001234",
+            "line_number": 1,
         }
     )
     id: int
@@ -243,6 +259,9 @@ class ShipmentRead(ReadModel):
     product: str
     quantity: Decimal
     amount: Decimal
+    kind: ShipmentKind
+    document_number: str | None
+    line_number: int | None
 
 
 class ShipmentBulk(WriteModel):
