@@ -16,6 +16,7 @@ from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
 from callrouter.escalation import build_escalation_worker
 from callrouter.settings import split_bind
+from callrouter.systemd_notify import announce
 from callrouter.wiring import Container
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.server import FastAgiServer
@@ -72,5 +73,7 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
         if stop is not None:
             watcher = asyncio.create_task(_exit_when(stop, server))
             stack.callback(watcher.cancel)
+        notify = asyncio.create_task(announce(lambda: server.started), name="systemd-notify")
+        stack.callback(notify.cancel)
         log.info("serving API", extra={"bind": settings.api_bind})
         await server.serve()
