@@ -20,6 +20,7 @@ from callrouter.onec_sync import configured as onec_configured
 from callrouter.onec_sync import run_periodically as run_onec_sync
 from callrouter.settings import split_bind
 from callrouter.startup_errors import ExitCode, StartupError, listen_error, listening_socket
+from callrouter.systemd_notify import announce
 from callrouter.wiring import Container
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.server import FastAgiServer
@@ -110,5 +111,7 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
         if stop is not None:
             watcher = asyncio.create_task(_exit_when(stop, server))
             stack.callback(watcher.cancel)
+        notify = asyncio.create_task(announce(lambda: server.started), name="systemd-notify")
+        stack.callback(notify.cancel)
         log.info("serving API", extra={"bind": settings.api_bind})
         await server.serve(sockets=[api_socket])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from dialplan_text import Extension, parse_dialplan
+from dialplan_walk import AgiAnswer, walk
 
 from callrouter.settings import Settings, split_bind
 from pbx_bridge.agi.server import ROUTE_SCRIPT
@@ -28,14 +29,19 @@ def inbound() -> Extension:
 def test_dialplan_asks_the_route_script_on_the_configured_port(inbound: Extension) -> None:
     agi = [p.data for p in inbound.priorities if p.app == "AGI"]
     _, port = split_bind(Settings.model_fields["agi_bind"].default)
-    assert agi == [f"agi://127.0.0.1:{port}/{ROUTE_SCRIPT},${{CHANNEL(linkedid)}}"]
+    assert agi == [
+        f"agi://127.0.0.1:{port}/{ROUTE_SCRIPT},${{CHANNEL(linkedid)}}",
+        f"agi://${{CALLROUTER_SECOND_HOST}}/{ROUTE_SCRIPT},${{CHANNEL(linkedid)}}",
+    ]
 
 
 def test_dialplan_uses_exactly_the_variables_the_server_sets(inbound: Extension) -> None:
     used = {name for p in inbound.priorities for name in re.findall(r"\bROUTE_[A-Z_]+\b", p.data)}
     assert used == set(VARIABLE_NAMES)
-    cleared = next(p.data for p in inbound.priorities if p.app == "MSet")
-    assert {item.removesuffix("=") for item in cleared.split(",")} == set(VARIABLE_NAMES)
+    cleared = [p.data for p in inbound.priorities if p.app == "MSet"]
+    assert len(cleared) == 2, "cleared before each host is asked"
+    for data in cleared:
+        assert {item.removesuffix("=") for item in data.split(",")} == set(VARIABLE_NAMES)
 
 
 def test_every_goto_lands_on_a_label(inbound: Extension) -> None:
@@ -45,7 +51,7 @@ def test_every_goto_lands_on_a_label(inbound: Extension) -> None:
         if p.app == "GotoIf"
         for target in re.findall(r"\?([\w-]+)$", p.data)
     }
-    assert targets == {"reject", "fallback", "nofallback", "done", "step", "congestion", "hangup"}
+    assert targets == {"answered", "reject", "fallback", "nofallback", "done", "step", "congestion", "hangup"}
     assert targets <= inbound.labels()
     gotos = {p.data for p in inbound.priorities if p.app == "Goto"}
     assert gotos <= inbound.labels()
@@ -87,6 +93,39 @@ def test_an_unset_fallback_route_is_loud_not_a_made_up_endpoint(inbound: Extensi
     missing = inbound.priorities[labels.index("nofallback") :]
     assert (missing[0].app, missing[0].data.split(",")[0]) == ("Log", "ERROR")
     assert (missing[1].app, missing[1].data) == ("Goto", "congestion")
+
+
+FIRST_HOST = "agi://127.0.0.1:4573/route"
+SECOND = "10.0.0.12:4573"
+SECOND_HOST = f"agi://{SECOND}/route"
+ANSWER = {"ROUTE_KIND": "manager", "ROUTE_TARGET": "PJSIP/101", "ROUTE_CHAIN": "PJSIP/101~20"}
+GLOBALS = {"CALLROUTER_FALLBACK_ROUTE": "PJSIP/100", "CALLROUTER_FALLBACK_TIMEOUT": "30"}
+
+
+@pytest.mark.parametrize(
+    ("second_host", "answers", "asked", "dialled"),
+    [
+        pytest.param(SECOND, [ANSWER], [FIRST_HOST], "PJSIP/101,20", id="first-answers"),
+        pytest.param(SECOND, [None, ANSWER], [FIRST_HOST, SECOND_HOST], "PJSIP/101,20", id="second"),
+        pytest.param(SECOND, [None, None], [FIRST_HOST, SECOND_HOST], "PJSIP/100,30", id="both-fail"),
+        pytest.param("", [None], [FIRST_HOST], "PJSIP/100,30", id="no-second-host"),
+    ],
+)
+def test_a_failed_first_host_asks_the_second_then_the_fallback_route(
+    inbound: Extension, second_host: str, answers: list[AgiAnswer], asked: list[str], dialled: str
+) -> None:
+    variables = {**GLOBALS, "CALLROUTER_SECOND_HOST": second_host}
+    result = walk(inbound, variables, iter(answers))
+    assert result.agi_urls == asked
+    assert result.end == ("Dial", dialled)
+
+
+def test_a_first_host_dying_mid_answer_leaves_nothing_for_the_second(inbound: Extension) -> None:
+    """Variables the broken first link managed to set are cleared before the second host is asked: a
+    half-received blacklist answer must not reject a caller whom both hosts failed to route."""
+    broken: AgiAnswer = {"ROUTE_KIND": "blacklist", "ROUTE_REJECT": "busy", "AGISTATUS": "FAILURE"}
+    result = walk(inbound, {**GLOBALS, "CALLROUTER_SECOND_HOST": SECOND}, iter([broken, None]))
+    assert result.end == ("Dial", "PJSIP/100,30")
 
 
 def read_ini(path: Path) -> dict[str, list[tuple[str, str]]]:
