@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
+from typing import Any
+
+from sqlalchemy import Connection, event
 
 from alembic import context
 from crm_core.db import make_engine
@@ -36,6 +38,10 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+def _sqlite_foreign_keys_off(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+
+
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
@@ -44,6 +50,10 @@ def run_migrations_online() -> None:
             context.run_migrations()
         return
     engine = make_engine(_database_url())
+    if engine.dialect.name == "sqlite":
+        # batch mode rebuilds a table by copy, DROP and rename: with foreign keys on, the DROP would run
+        # ON DELETE SET NULL / CASCADE on every referencing row (Alembic's batch documentation)
+        event.listen(engine, "connect", _sqlite_foreign_keys_off)
     with engine.connect() as conn:
         _configure(conn)
         with context.begin_transaction():

@@ -120,8 +120,14 @@ class CallTracker:
             return Applied(lid, True)
         return Applied(lid, True, self._finish(call, complete=call.complete))
 
-    def reconcile(self, live: Sequence[LiveChannel], at: float) -> tuple[list[CallState], list[CallState]]:
-        """Apply a live-channel snapshot taken at ``at``; return (finished calls, calls seeded or updated)."""
+    def reconcile(
+        self, live: Sequence[LiveChannel], at: float, gap: bool = True
+    ) -> tuple[list[CallState], list[CallState]]:
+        """Apply a live-channel snapshot taken at ``at``; return (finished calls, calls seeded or updated).
+
+        ``gap``: events may have been lost since the previous snapshot (a reconnect, an overflow), so every
+        call in progress spanned it; a routine re-check of an unbroken stream (``gap=False``) only closes
+        calls whose channels vanished and seeds calls never seen."""
         by_call: dict[str, list[LiveChannel]] = {}
         for snap in live:
             owner = self._owner.get(snap.uniqueid)
@@ -131,7 +137,7 @@ class CallTracker:
         touched: list[CallState] = []
         for lid in list(self.calls):
             call = self.calls[lid]
-            call.gap = True
+            call.gap = call.gap or gap
             alive = {c.uniqueid for c in by_call.get(lid, ())}
             for chan in call.channels.values():
                 if chan.hungup_at is None and chan.uniqueid not in alive:
@@ -143,7 +149,7 @@ class CallTracker:
                 continue
             seeded = self.calls.get(lid)
             if seeded is not None:
-                seeded.spanned_gap = True
+                seeded.spanned_gap = seeded.spanned_gap or gap
             else:
                 seeded = CallState(lid, seed_start(lid, chans, at), at, complete=False)
                 seeded.started_guess = seeded.gap = seeded.spanned_gap = True

@@ -110,4 +110,5 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f("uq_shipments_kind_document_number_line_number"), type_="unique")
         batch_op.drop_column("line_number")
         batch_op.drop_column("document_number")
+        batch_op.drop_constraint(batch_op.f("ck_shipments_shipment_kind"), type_="check")
         batch_op.drop_column("kind")

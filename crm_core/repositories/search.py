@@ -14,10 +14,10 @@ def counterparty_matches(query: str, region: str) -> ColumnElement[bool]:
 
     The number may be written any way (``8 (843) 123-45-67``, ``+7 843 1234567``...): it is normalized
     to E.164 and looked up among the counterparty's and its contacts' numbers. A ``query`` with a NUL byte
-    matches nothing (no stored text can hold one) instead of reaching the database.
+    is refused when the query runs (``unstorable-text``), like any text no database can store.
     """
     text = query.strip()
-    if not text or "\x00" in text:
+    if not text:
         return false()
     clauses: list[ColumnElement[bool]] = [
         contains_text(Counterparty.name, text),

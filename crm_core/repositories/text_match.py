@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, bindparam, false, func
+from sqlalchemy import Boolean, ColumnElement, bindparam, func
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -53,10 +53,8 @@ def _sqlite_casefold(element: _ContainsFolded, compiler: SQLCompiler, **kw: Any)
 def contains_text(column: ColumnElement[str] | QueryableAttribute[str], text: str) -> ColumnElement[bool]:
     """``column`` contains ``text`` in any letter case; ``%`` and ``_`` in ``text`` are literal.
 
-    A NUL byte can be in no stored text (PostgreSQL refuses it), so such a ``text`` matches nothing.
+    Text no database can store (a NUL byte) is refused when the query runs (``unstorable-text``).
     """
-    if "\x00" in text:
-        return false()
     escaped = text.replace(_ESCAPE, _ESCAPE * 2).replace("%", "\\%").replace("_", "\\_")
     pattern = f"%{escaped}%"
     return _ContainsFolded(

@@ -1,19 +1,20 @@
 """Sales and returns -> shipment lines, idempotent by document reference and line number.
 
-A line's ``external_id`` is ``<source>:<document ref>:<line number>``. A return is stored as a line with
-negative quantity and amount (the shipments table has no kind of its own for it). An unposted, marked or
-vanished document loses its lines here.
+A line's ``external_id`` is ``<source>:<document ref>:<line number>``; the document reference is also its
+``document_number`` (so the analytics count a document as one purchase). A return is stored as a ``return``
+line with the amounts as 1C shows them (never negative: a return reduces revenue by its kind). An unposted,
+marked or vanished document loses its lines here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from crm_core.models.enums import ShipmentKind
 from crm_core.models.sales import Shipment
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalDocument
@@ -99,7 +100,18 @@ def apply_documents(
     session.flush()
 
 
-_COMPARED = ("id", "external_id", "counterparty_id", "shipped_on", "product", "quantity", "amount")
+_COMPARED = (
+    "id",
+    "external_id",
+    "counterparty_id",
+    "shipped_on",
+    "product",
+    "quantity",
+    "amount",
+    "kind",
+    "document_number",
+    "line_number",
+)
 
 
 def _existing(session: Session, keys: list[str]) -> dict[str, dict[str, object]]:
@@ -116,14 +128,17 @@ def _existing(session: Session, keys: list[str]) -> dict[str, dict[str, object]]
 
 
 def _lines(source: str, doc: ExternalDocument, counterparty_id: int) -> dict[str, dict[str, object]]:
-    sign = Decimal(-1) if doc.is_return else Decimal(1)
+    kind = ShipmentKind.RETURN if doc.is_return else ShipmentKind.SALE
     return {
         f"{_prefix(source, doc.ref)}{line.number}": {
             "counterparty_id": counterparty_id,
             "shipped_on": doc.on,
             "product": line.product[:300],
-            "quantity": sign * abs(line.quantity),
-            "amount": sign * abs(line.amount),
+            "quantity": abs(line.quantity),
+            "amount": abs(line.amount),
+            "kind": kind,
+            "document_number": doc.ref,
+            "line_number": line.number,
         }
         for line in doc.lines
     }

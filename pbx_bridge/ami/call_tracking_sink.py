@@ -58,12 +58,15 @@ class CallTrackingSink:
         if events:
             await self._exclusive(self.apply_events, pbx, events)
 
-    async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
-        """Finish calls whose channels vanished during a gap and seed calls first seen in the snapshot."""
+    async def reconcile(
+        self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
+    ) -> None:
+        """Finish calls whose channels vanished (their end was lost) and seed calls first seen in the
+        snapshot; after a gap (not ``continuous``) every call in progress is marked as having spanned it."""
         live = [c for m in live_channels if (c := self._translator.live_channel(pbx, m)) is not None]
         stamps = [float(m["Timestamp"]) for m in live_channels if _is_float(m.get("Timestamp"))]
         at = max(stamps) if stamps else self._translator.pbx_now(pbx)
-        await self._exclusive(self._reconcile, pbx, live, at)
+        await self._exclusive(self._reconcile, pbx, live, at, continuous)
 
     async def _exclusive(self, work: Callable[..., None], *args: object) -> None:
         """Run ``work`` in a worker thread, one at a time; a cancelled caller still waits for it to end,
@@ -95,10 +98,10 @@ class CallTrackingSink:
             self._trackers.pop(pbx, None)  # memory may be ahead of the database: reload it
             raise
 
-    def _reconcile(self, pbx: str, live: Sequence[LiveChannel], at: float) -> None:
+    def _reconcile(self, pbx: str, live: Sequence[LiveChannel], at: float, continuous: bool) -> None:
         tracker = self._tracker(pbx)
         try:
-            finished, touched = tracker.reconcile(live, at)
+            finished, touched = tracker.reconcile(live, at, gap=not continuous)
             with self._sessions() as session, session.begin():
                 for call in finished:
                     self._write_finished(session, pbx, call)

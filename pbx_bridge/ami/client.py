@@ -248,13 +248,16 @@ class AmiClient:
         self._logged_in.set()
         log.info("AMI link %s logged in as %s", cfg.pbx, cfg.username)
 
-    async def _snapshot(self, conn: AmiConnection) -> None:
-        """Ask for the live channels; the reply is queued where it ended in the stream (see ``on_reply``)."""
-        await conn.send("CoreShowChannels", timeout=self.config.action_timeout, on_reply=self._offer_snapshot)
+    async def _snapshot(self, conn: AmiConnection, continuous: bool = False) -> None:
+        """Ask for the live channels; the reply is queued where it ended in the stream (see ``on_reply``).
+        ``continuous``: a routine re-check on this session (no gap unless events were dropped meanwhile)."""
 
-    def _offer_snapshot(self, reply: AmiReply) -> None:
-        # the sink gets each channel's fields; Event and our ActionID are transport details
-        self._consumer.offer_snapshot([_without_list_headers(e) for e in reply.events])
+        def offer(reply: AmiReply) -> None:
+            # the sink gets each channel's fields; Event and our ActionID are transport details
+            channels = [_without_list_headers(e) for e in reply.events]
+            self._consumer.offer_snapshot(channels, continuous and conn is self._conn)
+
+        await conn.send("CoreShowChannels", timeout=self.config.action_timeout, on_reply=offer)
 
     def _resync(self) -> None:
         """Consumer asked for a fresh snapshot (after overflow or a sink error).
@@ -268,9 +271,9 @@ class AmiClient:
             self._background.add(task)
             task.add_done_callback(self._background.discard)
 
-    async def _resync_on(self, conn: AmiConnection) -> None:
+    async def _resync_on(self, conn: AmiConnection, continuous: bool = False) -> None:
         try:
-            await self._snapshot(conn)
+            await self._snapshot(conn, continuous)
         except AmiError as exc:  # the reconnect will take a snapshot anyway
             log.warning("AMI resync snapshot of %s failed: %s", self.config.pbx, exc)
 
@@ -279,7 +282,7 @@ class AmiClient:
         while True:
             await asyncio.sleep(self.config.recheck_interval)
             self.state.rechecks += 1
-            await self._resync_on(conn)
+            await self._resync_on(conn, continuous=True)
 
     async def _ping_loop(self, conn: AmiConnection) -> None:
         """Close the session when a Ping is not answered in time (dead or hung link)."""

@@ -28,6 +28,8 @@ class Snapshot:
     """Queue marker: the live channels listed at this point of the stream."""
 
     channels: Sequence[Mapping[str, str]]
+    continuous: bool = False
+    """No event was lost between the previous snapshot and this one (see ``AmiEventSink.reconcile``)."""
 
 
 class EventConsumer:
@@ -48,6 +50,8 @@ class EventConsumer:
         self._overflow = metrics.ami_faults.labels(pbx=state.pbx, kind="overflow")
         self._sink_errors = metrics.ami_faults.labels(pbx=state.pbx, kind="sink_error")
         self.needs_snapshot = False
+        self._lost_since_snapshot = True  # queued side: events dropped since the last snapshot was queued
+        self._failed_since_snapshot = False  # sink side: an event failed since the last snapshot was applied
 
     @property
     def depth(self) -> int:
@@ -63,16 +67,20 @@ class EventConsumer:
             queue.put_nowait(event)
         self._depth.set(queue.qsize())
 
-    def offer_snapshot(self, channels: Sequence[Mapping[str, str]]) -> None:
+    def offer_snapshot(self, channels: Sequence[Mapping[str, str]], continuous: bool = False) -> None:
+        """Queue a snapshot; ``continuous`` when taken on the session that delivered every event since the
+        previous one (it stays so only if nothing was dropped meanwhile)."""
         if self._queue.full():
             self._drop(0)
         else:
-            self._queue.put_nowait(Snapshot(channels))
+            self._queue.put_nowait(Snapshot(channels, continuous and not self._lost_since_snapshot))
+            self._lost_since_snapshot = False
 
     def _drop(self, count: int) -> None:
         if not self.needs_snapshot:
             log.warning("AMI event queue of %s full: dropping events until it drains", self._pbx)
         self.needs_snapshot = True
+        self._lost_since_snapshot = True
         self._state.events_dropped += count
         self._overflow.inc(count)
 
@@ -83,7 +91,9 @@ class EventConsumer:
             item = await queue.get()
             try:
                 if isinstance(item, Snapshot):
-                    await self._sink.reconcile(self._pbx, item.channels)
+                    continuous = item.continuous and not self._failed_since_snapshot
+                    self._failed_since_snapshot = False
+                    await self._sink.reconcile(self._pbx, item.channels, continuous)
                 else:
                     await self._sink.handle(self._pbx, item)
                     self._state.events_handled += 1
@@ -92,6 +102,7 @@ class EventConsumer:
                 log.exception("AMI sink failed on %s", self._pbx, extra={"linkedid": linkedid})
                 self._sink_errors.inc()
                 self.needs_snapshot = True
+                self._failed_since_snapshot = True
             self._depth.set(queue.qsize())
             if queue.empty() and self.needs_snapshot:
                 self.needs_snapshot = False

@@ -56,5 +56,7 @@ class RingingObserver:
                 log.exception("ringing observer failed", extra={"pbx": pbx, "linkedid": ring.linkedid})
         await self._inner.handle(pbx, message)
 
-    async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
-        await self._inner.reconcile(pbx, live_channels)
+    async def reconcile(
+        self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
+    ) -> None:
+        await self._inner.reconcile(pbx, live_channels, continuous)

@@ -12,6 +12,11 @@ class AmiEventSink(Protocol):
     async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
         """Process one AMI event; when it returns, the event's effect is persisted (ack)."""
 
-    async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
+    async def reconcile(
+        self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
+    ) -> None:
         """The CoreShowChannel events of the live channels (may be empty), at their place among the events:
-        after every (re)connect, after an overflow or sink error, and periodically while the link is up."""
+        after every (re)connect, after an overflow or sink error, and periodically while the link is up.
+
+        ``continuous``: every event since the previous snapshot reached the sink (a periodic re-check on an
+        unbroken session); otherwise there was a gap in which events may have been lost."""

@@ -34,7 +34,9 @@ class RecordingSink:
         self.log.append("event")
         self.pbxs[pbx] += 1
 
-    async def reconcile(self, pbx: str, live_channels: Sequence[Mapping[str, str]]) -> None:
+    async def reconcile(
+        self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
+    ) -> None:
         self.snapshots.append([dict(c) for c in live_channels])
         self.log.append("snapshot")
 

@@ -69,6 +69,7 @@ class AmiStandIn:
         self.split_snapshot: int | None = None
         self.unsent: set[int] = set()
         self.snapshots_sent = 0
+        self.snapshot_linkedids: list[set[str]] = []  # per snapshot sent: the Linkedids of its channels
         self.logins = 0
         self.login_attempts = 0
         self.connections = 0
@@ -229,6 +230,7 @@ class AmiStandIn:
     def _channels(self, aid: str | None) -> bytes:
         ident = [("ActionID", aid)] if aid is not None else []
         chans = self.snapshot()
+        self.snapshot_linkedids.append({chan["Linkedid"] for chan in chans if "Linkedid" in chan})
         out = [self._response("Success", aid, ("EventList", "start"), ("Message", "Channels will follow"))]
         out += [_frame(("Event", "CoreShowChannel"), *ident, *chan.items()) for chan in chans]
         done = [("EventList", "Complete"), ("ListItems", str(len(chans)))]

@@ -87,4 +87,11 @@ async def test_periodic_recheck_closes_the_call_whose_hangup_was_lost_and_keeps_
     assert record["answered_by_target"] == "PJSIP/m1"
     # the best known end: not before the last event seen, not after the lost Hangup, never "now"
     assert _at(last_seen) <= record["ended_at"] <= _at(_hangup_time(messages, max(lost)))
-    assert stored.active == {RINGING: without_recheck.active[RINGING]}  # untouched by the re-checks
+    assert stored.active == {RINGING: without_recheck.active[RINGING]}, _active_diff(
+        stored.active, without_recheck.active
+    )  # untouched by the re-checks
+
+
+def _active_diff(got: dict[str, dict[str, object]], want: dict[str, dict[str, object]]) -> str:
+    row, ref = got.get(RINGING, {}), want[RINGING]
+    return str({k: (row.get(k), ref.get(k)) for k in set(row) | set(ref) if row.get(k) != ref.get(k)})

@@ -77,7 +77,20 @@ def _summary(what: str, wrong: dict[int, str], tried: int) -> str:
     return f"{len(wrong)} of {tried} {what} differ, e.g. {first}"
 
 
-async def _cut_and_reconnect(trace: Trace, conn: Connection, cut: int, window: int) -> StoredCalls:
+def _expected(want: StoredCalls, live_at_cut: set[str]) -> StoredCalls:
+    """``want`` with the calls live across the cut marked approximate: nothing proves that no event was
+    lost while the link was down, so those records are honest guesses (the values themselves stay exact)."""
+    records = {
+        lid: {**row, "approximate": True} if lid in live_at_cut and "approximate" in row else row
+        for lid, row in want.records.items()
+    }
+    return StoredCalls(records, want.missed, want.active)
+
+
+async def _cut_and_reconnect(
+    trace: Trace, conn: Connection, cut: int, window: int
+) -> tuple[StoredCalls, set[str]]:
+    """The stored calls, and the Linkedids live at the cut (those of the reconnect's snapshot)."""
     standins: list[AmiStandIn] = []
 
     def setup(standin: AmiStandIn) -> None:
@@ -87,7 +100,7 @@ async def _cut_and_reconnect(trace: Trace, conn: Connection, cut: int, window: i
     with isolated(conn) as sessions:
         got = await replay_over_tcp(trace, sessions, setup)
     assert standins[0].logins == 2 and standins[0].snapshots_sent >= 2, "the link was not cut"
-    return got
+    return got, set().union(*standins[0].snapshot_linkedids[1:])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -99,9 +112,10 @@ async def test_snapshot_read_with_the_next_k_events_and_a_cut_there_change_no_re
     want = await _reference(trace, sqlite_connection)
     wrong: dict[int, str] = {}
     for window in windows(trace):
-        got = await _cut_and_reconnect(trace, sqlite_connection, cut=window, window=window)
-        if got != want:
-            wrong[window] = _difference(got, want)
+        got, live_at_cut = await _cut_and_reconnect(trace, sqlite_connection, cut=window, window=window)
+        expected = _expected(want, live_at_cut)
+        if got != expected:
+            wrong[window] = _difference(got, expected)
     assert not wrong, _summary("window sizes", wrong, len(windows(trace)))
 
 
@@ -119,5 +133,6 @@ def test_link_cut_anywhere_then_a_split_snapshot_changes_no_record(
     cut = data.draw(st.integers(0, len(trace.messages)), label="cut")
     window = data.draw(st.integers(0, len(trace.messages)), label="window")
     want = asyncio.run(_reference(trace, sqlite_connection))
-    got = asyncio.run(_cut_and_reconnect(trace, sqlite_connection, cut, window))
-    assert got == want, _difference(got, want)
+    got, live_at_cut = asyncio.run(_cut_and_reconnect(trace, sqlite_connection, cut, window))
+    expected = _expected(want, live_at_cut)
+    assert got == expected, _difference(got, expected)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from crm_core.models import ContactPerson, Counterparty, Manager, PhoneNumber, Shipment
+from crm_core.models import ContactPerson, Counterparty, Manager, PhoneNumber, Shipment, ShipmentKind
 from crm_core.models.auth import AuditEntry
 from crm_core.models.external_sync import SyncRun
 from crm_core.repositories.routing import load_number
@@ -54,10 +54,10 @@ def test_full_sync_brings_managers_clients_phones_contacts_and_lines(
         assert contact.name == "Анна Смирнова"
         assert load_number(s, "+79031112233")["counterparty_id"] == romashka.id  # type: ignore[index]
         lines = s.scalars(select(Shipment).order_by(Shipment.external_id)).all()
-        assert sorted((line.product, line.quantity) for line in lines) == [
-            ("Виджет", Decimal("-1")),
-            ("Виджет", Decimal("2")),
-            ("Шестерня", Decimal("5")),
+        assert sorted((line.product, line.kind, line.quantity) for line in lines) == [
+            ("Виджет", ShipmentKind.RETURN, Decimal("1")),
+            ("Виджет", ShipmentKind.SALE, Decimal("2")),
+            ("Шестерня", ShipmentKind.SALE, Decimal("5")),
         ]  # the draft is unposted, the old sale is outside the 45-day window
         assert {line.counterparty_id for line in lines} == {romashka.id}
         if base1c.profile.manager_field:
