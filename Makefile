@@ -12,18 +12,29 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Install into .venv, migrate the embedded SQLite database, seed a demo and serve (API + FastAGI).
-run: $(STAMP)
-	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter db upgrade
-	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter serve
+# In development, `make run` and `make demo` meet on the demo PBX's AMI port (`callrouter demo pbx`), unless
+# CALLROUTER_AMI_HOST is set (in the environment or in .env): then serve talks to that PBX.
+DEMO_AMI_PORT ?= 5039
+DEMO_PBX_ENV = export CALLROUTER_ENV=$${CALLROUTER_ENV:-development}; \
+	if [ "$$CALLROUTER_ENV" = development ] && [ -z "$$CALLROUTER_AMI_HOST" ] \
+		&& ! grep -qs '^CALLROUTER_AMI_HOST=' .env; then \
+		export CALLROUTER_AMI_HOST=127.0.0.1 CALLROUTER_AMI_PORT=$(DEMO_AMI_PORT) \
+			CALLROUTER_AMI_USERNAME=demo CALLROUTER_AMI_SECRET=demo-secret; \
+	fi;
 
-## With `make run` serving: seed the demo data and place routed demo calls over FastAGI.
+## Install into .venv, migrate the embedded SQLite database and serve (API + FastAGI + AMI link to the demo PBX).
+run: $(STAMP)
+	$(DEMO_PBX_ENV) $(BIN)/callrouter db upgrade && exec $(BIN)/callrouter serve
+
+## With `make run` serving: seed the demo data, place routed calls over FastAGI, then play calls through the
+## demo PBX (AMI): a screen pop, a missed call and an answered call arrive live in the workspace.
 demo: $(STAMP)
-	CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter demo seed
+	$(DEMO_PBX_ENV) $(BIN)/callrouter demo seed
 	for number in +79001234567 89001112233 +79004445566 +79009999999; do \
 		echo "--- call from $$number"; \
 		CALLROUTER_ENV=$${CALLROUTER_ENV:-development} $(BIN)/callrouter demo call $$number || exit 1; \
 	done
+	$(DEMO_PBX_ENV) $(BIN)/callrouter demo pbx
 
 ## Install into .venv, start PostgreSQL/Redis if needed, lint, type-check and run every test.
 test: $(STAMP) services lint typecheck

@@ -1,4 +1,4 @@
-"""A small, idempotent demo data set: a director, a controller, a manager, a client and two lists."""
+"""A small, idempotent demo data set: director, controller, manager, reception, a client, two lists."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ RowT = TypeVar("RowT", bound=Base)
 CLIENT_NUMBER = "+79001234567"
 BLACKLISTED_NUMBER = "+79001112233"
 CANDIDATE_NUMBER = "+79004445566"
+UNKNOWN_NUMBER = (
+    "+79005550123"  # in no card and on no list: routed to reception, registered from the workspace
+)
+DEMO_LOGINS = ("maria", "controller", "director", "reception")
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,14 @@ def seed_demo(session: Session) -> DemoNumbers:
         extension="101",
         controller_id=controller.id,
     )
+    _get_or_create(
+        session,
+        Manager,
+        "login",
+        "reception",
+        name="Rita Reception",
+        role=ManagerRole.RECEPTION,
+    )  # no phone of her own: the reception desk phone is shared, its missed calls go to the shared queue
     client = _get_or_create(
         session, Counterparty, "external_id", "demo-1", name="Demo Client LLC", manager_id=manager.id
     )
@@ -101,3 +113,16 @@ def seed_demo(session: Session) -> DemoNumbers:
     _phone(session, CANDIDATE_NUMBER, number_list_id=candidates.id)
     session.flush()
     return DemoNumbers()
+
+
+def set_demo_passwords(session: Session, password_hash: str, *, replace: bool = False) -> list[str]:
+    """Give the demo staff (:data:`DEMO_LOGINS`) ``password_hash``: those without one (all: ``replace``).
+
+    Returns the logins changed (the caller commits).
+    """
+    changed = []
+    for manager in session.scalars(select(Manager).where(Manager.login.in_(DEMO_LOGINS))):
+        if replace or manager.password_hash is None:
+            manager.password_hash = password_hash
+            changed.append(manager.login)
+    return sorted(changed)

@@ -200,9 +200,12 @@ class AmiClient:
             await asyncio.sleep(delay)
 
     def _fail(self, kind: str, error: str, level: int) -> None:
+        """Count and log a failed session; the same error again before a login is logged at DEBUG only
+        (a PBX that is not there is not a new problem every 30 s)."""
+        repeated = error == self.state.last_error
         self.state.last_error = error
         self._metrics.ami_faults.labels(pbx=self.config.pbx, kind=kind).inc()
-        log.log(level, "AMI link %s: %s", self.config.pbx, error)
+        log.log(logging.DEBUG if repeated else level, "AMI link %s: %s", self.config.pbx, error)
 
     def _down(self) -> None:
         if self._conn is not None:
