@@ -105,14 +105,14 @@ def _set_variable(command: str) -> tuple[str, str] | None:
 
 
 def _shift_cdr_time(value: str, delta: float) -> str:
-    """A CDR time (UTC, whole seconds) moved by ``delta`` seconds; empty stays empty.
+    """A CDR time (UTC, whole seconds) moved by ``delta`` seconds rounded; empty stays empty.
 
     >>> _shift_cdr_time("2026-11-28 14:42:59", 3600.7), _shift_cdr_time("", 5.0)
-    ('2026-11-28 15:42:59', '')
+    ('2026-11-28 15:43:00', '')
     """
     if not value:
         return value
-    moved = datetime.strptime(value, _CDR_FORMAT).replace(tzinfo=UTC) + timedelta(seconds=delta)
+    moved = datetime.strptime(value, _CDR_FORMAT).replace(tzinfo=UTC) + timedelta(seconds=round(delta))
     return moved.strftime(_CDR_FORMAT)
 
 
