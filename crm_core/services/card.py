@@ -183,15 +183,13 @@ def card_json(card: CounterpartyCard) -> dict[str, Any]:
     return data
 
 
-def build_card(session: Session, counterparty: Counterparty, now: datetime) -> CounterpartyCard:
-    """The card of ``counterparty`` (the caller checked the viewer may see it)."""
-    cp_id = counterparty.id
+def _client(session: Session, counterparty: Counterparty) -> CardClient:
     manager_name = (
         session.scalar(select(Manager.name).where(Manager.id == counterparty.manager_id))
         if counterparty.manager_id is not None
         else None
     )
-    client = CardClient(
+    return CardClient(
         counterparty.id,
         counterparty.name,
         counterparty.status,
@@ -201,15 +199,43 @@ def build_card(session: Session, counterparty: Counterparty, now: datetime) -> C
         counterparty.manager_id,
         manager_name,
     )
+
+
+def _open_missed(session: Session, cp_id: int, now: datetime) -> list[MissedCallView]:
     missed = select(MissedCall).where(
         MissedCall.counterparty_id == cp_id, status_condition(MissedStatus.OPEN)
     )
+    return load_views(session, missed.order_by(MissedCall.created_at.desc()), now, policy_sla(session))
+
+
+def build_caller_card(
+    session: Session, counterparty: Counterparty, caller: str | None, now: datetime
+) -> CounterpartyCard:
+    """What a manager who may not see ``counterparty`` gets while its call rings their phone (a colleague's
+    client, through the fallback chain): enough to answer it - the name, status and personal manager, the
+    number calling and the missed calls waiting for a callback; nothing of the history, deals, needs,
+    notes, tax id or the client's other numbers."""
+    full = _client(session, counterparty)
+    client = CardClient(full.id, full.name, full.status, None, None, None, full.manager_id, full.manager_name)
+    phones = [p for p in _phones(session, counterparty.id) if p.e164 == caller]
     return CounterpartyCard(
         client=client,
+        phones=[CardPhone(p.e164, p.label, None, None) for p in phones],
+        open_missed_calls=_open_missed(session, counterparty.id, now),
+        last_calls=[],
+        last_interactions=[],
+        open_deals=[],
+        needs=[],
+    )
+
+
+def build_card(session: Session, counterparty: Counterparty, now: datetime) -> CounterpartyCard:
+    """The card of ``counterparty`` (the caller checked the viewer may see it)."""
+    cp_id = counterparty.id
+    return CounterpartyCard(
+        client=_client(session, counterparty),
         phones=_phones(session, cp_id),
-        open_missed_calls=load_views(
-            session, missed.order_by(MissedCall.created_at.desc()), now, policy_sla(session)
-        ),
+        open_missed_calls=_open_missed(session, cp_id, now),
         last_calls=_calls(session, cp_id),
         last_interactions=_interactions(session, cp_id),
         open_deals=[

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.events import RINGING, Audience, DomainEvent
-from crm_core.models import ContactPerson, Counterparty, PhoneNumber
+from crm_core.models import ContactPerson, Counterparty, Manager, PhoneNumber
 from crm_core.phone_numbers import normalize_number
+from crm_core.repositories.scoped import Viewer, scoped
 from crm_core.services.call_records import ManagerDirectory
-from crm_core.services.card import build_card, card_json
+from crm_core.services.card import CounterpartyCard, build_caller_card, build_card, card_json
+
+CardScope = Literal["full", "caller"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,18 +42,36 @@ def _counterparty_of(session: Session, e164: str) -> Counterparty | None:
     return session.get(Counterparty, counterparty_id) if counterparty_id is not None else None
 
 
+def _pop_card(
+    session: Session, manager: Manager, counterparty: Counterparty, caller: str | None, now: datetime
+) -> tuple[CounterpartyCard, CardScope]:
+    """The card the rung manager may have: the API's own (scope check of ``scoped``) or the caller card."""
+    viewer = Viewer(manager.id, manager.role)
+    visible = session.scalar(scoped(viewer, Counterparty).where(Counterparty.id == counterparty.id))
+    if visible is not None:
+        return build_card(session, counterparty, now), "full"
+    return build_caller_card(session, counterparty, caller, now), "caller"
+
+
 def ringing_event(session: Session, ring: Ringing, region: str, now: datetime) -> DomainEvent | None:
     """The ``ringing`` event for the manager behind the dial target; ``None`` when it is nobody's phone.
 
-    The card goes to the manager the call rings whoever the client's manager is: they are about to talk.
-    An unknown (or withheld) number comes without a card, for the "register this number" form.
+    The card is the one ``GET /counterparties/{id}/card`` gives that manager (``card_scope`` ``full``);
+    a client they may not see (a colleague's, ringing them through the fallback chain) comes as the
+    caller card of :func:`~crm_core.services.card.build_caller_card` (``card_scope`` ``caller``): what
+    they need to answer the phone, and no more. An unknown (or withheld) number comes without a card,
+    for the "register this number" form.
     """
     manager = ManagerDirectory(session).by_target(ring.target, ring.dial_string, ring.dest_number)
     if manager is None:
         return None
     e164 = normalize_number(ring.caller, region).e164 if ring.caller else None
     counterparty = _counterparty_of(session, e164) if e164 else None
-    card = card_json(build_card(session, counterparty, now)) if counterparty is not None else None
+    card: dict[str, Any] | None = None
+    scope: CardScope | None = None
+    if counterparty is not None:
+        built, scope = _pop_card(session, manager, counterparty, e164, now)
+        card = card_json(built)
     return DomainEvent(
         RINGING,
         {
@@ -58,6 +80,7 @@ def ringing_event(session: Session, ring: Ringing, region: str, now: datetime) -
             "manager_id": manager.id,
             "counterparty_id": counterparty.id if counterparty is not None else None,
             "card": card,
+            "card_scope": scope,
         },
         Audience.of([manager.id]),
     )

@@ -36,16 +36,18 @@ function numbers(card, name) {
   _("No numbers."));
 }
 
+const statusText = (status) => (STATUSES[status] ? STATUSES[status]() : status);
+const missedItem = (m) => [el("span", { class: "overdue" }, when(m.created_at)), ` ${m.caller_number}`];
+
 /** The card's content from `GET /counterparties/{id}/card`. */
 export function cardContent(card) {
   const c = card.client;
   return [
     el("h3", { class: "client-name" }, el("a", { href: `#/client/${c.id}` }, c.name)),
-    facts([[_("Status"), STATUSES[c.status] ? STATUSES[c.status]() : c.status], [_("Tax id"), c.tax_id],
+    facts([[_("Status"), statusText(c.status)], [_("Tax id"), c.tax_id],
       [_("Manager"), c.manager_name], [_("Region"), c.region], [_("Notes"), c.notes]]),
     ...numbers(card, c.name),
-    ...section(_("Open missed calls"), card.open_missed_calls, (m) => [
-      el("span", { class: "overdue" }, when(m.created_at)), ` ${m.caller_number}`], _("None.")),
+    ...section(_("Open missed calls"), card.open_missed_calls, missedItem, _("None.")),
     ...section(_("Recent calls"), card.last_calls, (call) => [
       el("span", { class: "muted" }, when(call.started_at)), " ",
       call.direction === "outbound" ? _("outgoing") : _("incoming"), " · ",
@@ -132,6 +134,18 @@ export function registerForm(number, onDone = () => {}) {
 
 // ---- screen pop ---------------------------------------------------------------------------------
 
+/** A colleague's client ringing me (`card_scope` "caller"): what I need to answer, and no link to a card
+ * the API would not show me. */
+function callerContent(card) {
+  const c = card.client;
+  return [
+    el("h3", { class: "client-name" }, c.name),
+    el("p", { class: "muted" }, _("A colleague's client: what you need to answer the call.")),
+    facts([[_("Status"), statusText(c.status)], [_("Manager"), c.manager_name]]),
+    ...section(_("Open missed calls"), card.open_missed_calls, missedItem, _("None.")),
+  ];
+}
+
 /** A `ringing` event for me: the caller's card at once, or a form to register an unknown number. */
 export function screenPop(data) {
   const pop = $("pop");
@@ -139,7 +153,8 @@ export function screenPop(data) {
     _("Hide"));
   const head = el("div", { class: "panel-head" },
     el("h2", {}, _("Incoming call from %(number)s", { number: data.caller })), close);
-  const body = data.card ? cardContent(data.card)
+  const card = data.card && (data.card_scope === "caller" ? callerContent : cardContent);
+  const body = card ? card(data.card)
     : [el("p", {}, _("This number is in no card.")), registerForm(data.caller, () => { pop.hidden = true; })];
   pop.replaceChildren(head, ...body);
   pop.hidden = false;
