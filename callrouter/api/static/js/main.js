@@ -12,7 +12,8 @@ import { loadNumbers } from "./numbers.js";
 import { bindSupervisor, loadStats } from "./supervisor.js";
 
 const LANGUAGE_COOKIE = "callrouter_lang";
-const SUPERVISORS = new Set(["controller", "director", "admin"]);
+// The view a role opens on: supervisors their team, reception the shared queue of unknown numbers.
+const HOME = { controller: "team", director: "team", admin: "team", reception: "unknown" };
 const VIEWS = ["missed", "team", "unknown", "numbers", "notifications", "explain"];
 const LOADERS = {
   missed: () => loadList("missed"),
@@ -47,7 +48,7 @@ function allowed(view) {
 async function route() {
   if (!me) return;
   const [, name = "", id] = location.hash.split("/");
-  let view = VIEWS.includes(name) && allowed(name) ? name : SUPERVISORS.has(me.role) ? "team" : "missed";
+  let view = VIEWS.includes(name) && allowed(name) ? name : HOME[me.role] || "missed";
   if (name === "client" || (name === "missed" && id)) view = "missed";
   for (const v of VIEWS) $(`view-${v}`).hidden = v !== view;
   for (const link of document.querySelectorAll(".tabs a")) {
