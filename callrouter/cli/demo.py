@@ -57,13 +57,18 @@ def seed(
                 logins=logins,
             )
         )
-    typer.echo("demo data ready; try a call from:")
-    typer.echo(
-        f"  {numbers.client}  client of Maria Manager (PJSIP/101, then her controller, then reception)"
-    )
-    typer.echo(f"  {numbers.blacklisted}  blacklisted (rejected)")
-    typer.echo(f"  {numbers.job_candidate}  job candidate (HR)")
-    typer.echo("  anything else   unknown: reception, flagged for registration")
+    lines = [
+        l10n.gettext("demo data ready; try a call from:"),
+        "  "
+        + l10n.gettext(
+            "%(number)s  client of Maria Manager (PJSIP/101, then her controller, then reception)",
+            number=numbers.client,
+        ),
+        "  " + l10n.gettext("%(number)s  blacklisted (rejected)", number=numbers.blacklisted),
+        "  " + l10n.gettext("%(number)s  job candidate (HR)", number=numbers.job_candidate),
+        "  " + l10n.gettext("anything else   unknown: reception, flagged for registration"),
+    ]
+    typer.echo("\n".join(lines))
 
 
 @app.command()
