@@ -1,5 +1,5 @@
-"""Reception keeps the shared queue: its page opens on "Unknown numbers", where a missed call from a number
-in no card waits, and a callback closes it."""
+"""The shared queue in the browser: reception's page opens on "Unknown numbers", where a missed call from a
+number in no card waits and a callback closes it; a supervisor hands a queued call to a manager."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bench.live_server import Server, add_missed, add_user
-from crm_core.models import ManagerRole, MissedCall, MissedStatus
+from crm_core.models import Manager, ManagerRole, MissedCall, MissedStatus
 from tests.browser.test_workspace_browser import DESKTOP, login, shot
 
 QUEUED = "+74951230099"
@@ -39,3 +39,30 @@ def test_reception_opens_on_the_shared_queue_and_calls_back(browser: Any, server
     with server.sessions() as session:
         missed = session.scalars(select(MissedCall).where(MissedCall.caller_number == QUEUED)).one()
         assert missed.status == MissedStatus.CALLED_BACK
+
+
+def test_a_supervisor_assigns_a_queued_call_from_the_dialog(browser: Any, server: Server) -> None:
+    number = "+74951230098"
+    with server.sessions.begin() as session:
+        add_missed(session, number, None, None, timedelta(minutes=5))
+        ivan = session.scalars(select(Manager).where(Manager.login == "ivan")).one()
+        ivan_id, ivan_name = ivan.id, ivan.name
+    context = browser.new_context(viewport=DESKTOP, locale="ru-RU")
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(10_000)
+        login(tab, server, "dima", "/workspace#/unknown")
+        row = f"#unknown-rows tr:has-text('{number}')"
+        tab.wait_for_selector(row)
+        tab.click(f"{row} button:has-text('Назначить')")
+        tab.wait_for_selector("#assign-dialog[open]")
+        names = [o.inner_text() for o in tab.query_selector_all("#assign-manager option")]
+        assert ivan_name in names and len(names) >= 4  # the director may hand it to anyone
+        tab.select_option("#assign-manager", str(ivan_id))
+        tab.click("#assign-dialog button[value=assign]")
+        tab.wait_for_selector(row, state="detached")
+    finally:
+        context.close()
+    with server.sessions() as session:
+        missed = session.scalars(select(MissedCall).where(MissedCall.caller_number == number)).one()
+        assert missed.assigned_manager_id == ivan_id

@@ -179,10 +179,14 @@ async function submitResolve(event) {
 let managers = null;
 
 async function assign(m) {
-  managers = managers || await api(`/managers${query({ limit: 500 })}`).then((p) => p.items || p);
+  try {
+    managers = managers || (await api(`/managers${query({ active: true, limit: 200 })}`)).items;
+  } catch (error) {
+    return toast(error.message, true);
+  }
   const dialog = $("assign-dialog");
   const select = $("assign-manager");
-  select.replaceChildren(...managers.filter((x) => x.active !== false).map((x) => el("option", { value: x.id }, x.name)));
+  select.replaceChildren(...managers.map((x) => el("option", { value: x.id }, x.name)));
   $("assign-title").textContent = _("Assign the call from %(who)s", { who: clientName(m) || m.caller_number });
   dialog.returnValue = "";
   dialog.showModal();
