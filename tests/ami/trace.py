@@ -10,23 +10,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from callrouter.demo_pbx.channels import LiveChannels
+
 _SEP = b"\r\n\r\n"
-_CHANNEL_FIELDS = (
-    "Channel",
-    "ChannelState",
-    "ChannelStateDesc",
-    "CallerIDNum",
-    "CallerIDName",
-    "ConnectedLineNum",
-    "ConnectedLineName",
-    "Language",
-    "AccountCode",
-    "Context",
-    "Exten",
-    "Priority",
-    "Uniqueid",
-    "Linkedid",
-)
 
 
 @dataclass(frozen=True)
@@ -69,41 +55,9 @@ def _headers(raw: bytes) -> dict[str, str]:
 
 
 def live_channels(messages: Sequence[bytes]) -> list[dict[str, str]]:
-    """The channels alive after ``messages``, in the shape of Asterisk's ``CoreShowChannel`` body.
-
-    A channel lives from its ``Newchannel`` to its ``Hangup``; its fields are the latest values of the
-    standard channel headers seen on events about it, plus the dialplan application, the bridge and the
-    duration up to the last event's ``Timestamp``.
-    """
-    channels: dict[str, dict[str, str]] = {}
-    created: dict[str, float] = {}
-    now = 0.0
+    """The channels alive after ``messages``, in the shape of Asterisk's ``CoreShowChannel`` body (the demo
+    PBX's :class:`~callrouter.demo_pbx.channels.LiveChannels` fed the messages' headers)."""
+    live = LiveChannels()
     for raw in messages:
-        ev = _headers(raw)
-        now = float(ev.get("Timestamp", now))
-        uid, name = ev.get("Uniqueid"), ev.get("Event")
-        if uid is None:
-            continue
-        if name == "Newchannel":
-            channels[uid] = {"Application": "", "ApplicationData": "", "BridgeId": ""}
-            created[uid] = now
-        if uid not in channels:
-            continue
-        if name == "Hangup":
-            del channels[uid]
-            continue
-        chan = channels[uid]
-        chan.update({k: ev[k] for k in _CHANNEL_FIELDS if k in ev})
-        if name == "Newexten":
-            chan["Application"], chan["ApplicationData"] = ev.get("Application", ""), ev.get("AppData", "")
-        elif name == "BridgeEnter":
-            chan["BridgeId"] = ev.get("BridgeUniqueid", "")
-        elif name == "BridgeLeave":
-            chan["BridgeId"] = ""
-    out = []
-    for uid, chan in channels.items():
-        minutes, seconds = divmod(int(now - created[uid]), 60)
-        chan["Duration"] = f"{minutes // 60:02d}:{minutes % 60:02d}:{seconds:02d}"
-        order = (*_CHANNEL_FIELDS, "Application", "ApplicationData", "Duration", "BridgeId")
-        out.append({k: chan[k] for k in order if k in chan})
-    return out
+        live.feed(_headers(raw))
+    return live.listing()
