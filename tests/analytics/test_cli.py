@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ def db_file(tmp_path_factory: pytest.TempPathFactory) -> str:
         regular = crm.counterparty("Regular Ltd", anna)
         crm.shipment(regular, today - timedelta(days=40), 900)
         crm.shipment(regular, today - timedelta(days=70), 900)
+        crm.call(datetime.now(UTC) - timedelta(days=40), cp=regular, by=anna)  # contact, a shipment is not
         crm.counterparty("Silent LLC", anna)
         session.commit()
     engine.dispose()
