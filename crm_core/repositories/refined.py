@@ -19,4 +19,4 @@ def refined_per_manager(
         .where(model.refined_by_id.is_not(None), model.refined_at >= start, model.refined_at < end)
         .group_by(model.refined_by_id)
     )
-    return {mid: n for mid, n in session.execute(stmt).tuples() if mid is not None}
+    return {mid: n for mid, n in session.execute(stmt) if mid is not None}

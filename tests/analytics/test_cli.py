@@ -34,6 +34,10 @@ def db_file(tmp_path_factory: pytest.TempPathFactory) -> str:
         crm.shipment(regular, today - timedelta(days=70), 900)
         crm.call(datetime.now(UTC) - timedelta(days=40), cp=regular, by=anna)  # contact, a shipment is not
         crm.counterparty("Silent LLC", anna)
+        regular.refined_at, regular.refined_by_id = (
+            datetime(2001, 2, 28, 21, tzinfo=UTC),
+            anna.id,
+        )  # 1 March MSK
         session.commit()
     engine.dispose()
     return url
@@ -133,3 +137,41 @@ def test_forgotten_as_of_a_day_before_any_contact(env: str) -> None:
     then = runner.invoke(app, ["analytics", "forgotten", "--as-of", as_of], env={"COLUMNS": "200"})
     assert today.exit_code == then.exit_code == 0, then.output
     assert "Regular Ltd" not in today.output and "Regular Ltd" in then.output
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "column", "never"),
+    [
+        ("en", "Forgotten clients (over 90 days)", "days silent", "never contacted"),
+        ("ru", "Забытые клиенты (больше 90 дн.)", "дней без контакта", "ни разу не было контакта"),
+    ],
+)
+def test_forgotten_speaks_the_company_language(
+    env: str, language: str, heading: str, column: str, never: str
+) -> None:
+    result = runner.invoke(
+        app, ["analytics", "forgotten"], env={"COLUMNS": "250", "CALLROUTER_LANGUAGE": language}
+    )
+    assert result.exit_code == 0, result.output
+    assert heading in result.output and column in result.output
+    silent = next(line for line in result.output.splitlines() if "Silent LLC" in line)
+    assert never in silent
+
+
+@pytest.mark.parametrize(
+    ("month", "refined"),
+    [("2001-03", "1"), ("2001-02", "0")],
+)
+def test_kpi_month_prints_refined_cards_in_the_company_timezone(env: str, month: str, refined: str) -> None:
+    wide = {"COLUMNS": "250", "CALLROUTER_LANGUAGE": "en", "CALLROUTER_COMPANY_TIMEZONE": "Europe/Moscow"}
+    result = runner.invoke(app, ["analytics", "kpi", "--month", month], env=wide)
+    assert result.exit_code == 0, result.output
+    assert "refined cards" in result.output and "refined contacts" in result.output
+    assert f"{month}-01.." in result.output
+    anna = next(line for line in result.output.splitlines() if "Anna Petrova" in line)
+    assert [cell.strip() for cell in anna.split("│")][2:4] == [refined, "0"]
+
+
+def test_kpi_month_excludes_a_period(env: str) -> None:
+    result = runner.invoke(app, ["analytics", "kpi", "--month", "2001-03", "--as-of", "2001-03-05"])
+    assert result.exit_code == 2 and "--month replaces" in result.output
