@@ -106,7 +106,14 @@ def test_forgotten_json_shape_paging_and_roles(client: TestClient, staff: Staff,
 
 def test_forgotten_bad_input_is_a_clear_422(client: TestClient, staff: Staff) -> None:
     h = staff.headers(staff.manager)
-    for params in ({"days": 0}, {"as_of": "2024-13-01"}, {"page": 0}, {"format": "pdf"}):
+    for params in (
+        {"days": 0},
+        {"as_of": "2024-13-01"},
+        {"as_of": "0001-01-05"},
+        {"as_of": "9999-12-31"},
+        {"page": 0},
+        {"format": "pdf"},
+    ):
         response = client.get(FORGOTTEN, params=params, headers=h)
         assert (response.status_code, response.json()["error"]) == (422, "validation-failed"), params
 
@@ -246,6 +253,24 @@ def test_a_patch_that_completes_the_card_refines_it(client: TestClient, staff: S
     assert emptied["refined_by_id"] == staff.controller.id  # refined once, kept
 
 
+def test_an_edit_of_a_card_already_complete_does_not_refine_it(
+    client: TestClient, staff: Staff, db: Session
+) -> None:
+    card = _complete_but_contact(db, staff)
+    contact = ContactPerson(counterparty_id=card.id, name="Petr")
+    db.add(contact)
+    db.flush()
+    db.add(PhoneNumber(e164="+79001112235", contact_person_id=contact.id))
+    db.commit()
+
+    edited = client.patch(
+        f"/api/v1/counterparties/{card.id}", json={"notes": "called"}, headers=staff.headers(staff.manager)
+    )
+
+    assert edited.status_code == 200 and edited.json()["refined_at"] is None
+    assert db.scalars(select(AuditEntry).where(AuditEntry.action.in_(["refine", "complete"]))).first() is None
+
+
 def _refined(db: Session, staff: Staff, when: datetime, *, contact: bool = False) -> None:
     card = add_counterparty(db, f"Card {when.isoformat()}", staff.manager)
     if contact:
@@ -291,9 +316,15 @@ def test_kpi_as_of_default_and_bad_input(client: TestClient, staff: Staff, db: S
     assert date.fromisoformat(today["start"]).day == 1
     both = client.get(KPI, params={"month": "2024-11", "as_of": "2024-11-15"}, headers=h)
     assert (both.status_code, both.json()["error"]) == (422, "month-or-as-of")
+    for edge in ("0000-01", "9999-12"):
+        response = client.get(KPI, params={"month": edge}, headers=h)
+        assert (response.status_code, response.json()["error"]) == (422, "month-out-of-range"), edge
     for bad in ("2024-13", "2024-1", "24-11", "november"):
         response = client.get(KPI, params={"month": bad}, headers=h)
         assert (response.status_code, response.json()["error"]) == (422, "validation-failed"), bad
+    for as_of in ("9999-12-31", "0001-01-01"):
+        response = client.get(KPI, params={"as_of": as_of}, headers=h)
+        assert (response.status_code, response.json()["error"]) == (422, "validation-failed"), as_of
 
 
 def test_kpi_csv_and_xlsx(client: TestClient, staff: Staff, db: Session) -> None:

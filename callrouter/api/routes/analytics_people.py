@@ -35,7 +35,14 @@ from crm_core.services.errors import InvalidInput
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses=ERROR_RESPONSES)
 refine_router = APIRouter(prefix="/api/v1", tags=["analytics"], responses=ERROR_RESPONSES)
 
-AsOf = Annotated[date | None, Query(description="Reference day (default: today, company timezone)")]
+AsOf = Annotated[
+    date | None,
+    Query(
+        ge=date(1900, 1, 1),
+        le=date(2999, 12, 31),
+        description="Reference day (default: today, company timezone)",
+    ),
+]
 Format = Annotated[
     ExportFormat, Query(alias="format", description="json: one page; csv / xlsx: every matching row")
 ]
@@ -125,7 +132,10 @@ def _kpi_period(month: str | None, as_of: date | None, today: date) -> Period:
         raise InvalidInput("month-or-as-of", "give month (a whole month) or as_of (its month up to it)")
     if month is not None:
         year, number = (int(part) for part in month.split("-"))
-        return Period.month(year, number)
+        try:
+            return Period.month(year, number)
+        except ValueError as exc:  # year 0, or a month whose end falls after 9999
+            raise InvalidInput("month-out-of-range", {"month": month, "reason": str(exc)}) from exc
     day = as_of or today
     return Period(day.replace(day=1), day)
 
