@@ -1,5 +1,6 @@
 """Analytics at distributor scale: 13,000 counterparties with ~500,000 shipments on SQLite and PostgreSQL.
 
+Calls and interactions over the last year feed the forgotten clients; a third of the cards are refined.
 Run: ``.venv/bin/python -m bench.analytics [--backend sqlite|postgres|both]``. Prints seconds per step:
 the first status recompute (every client moves off ``potential``), the steady daily recompute (nothing
 changes), and the ABC/XYZ (12 months), RFM, forgotten-clients and KPI reports.
