@@ -56,6 +56,27 @@ class ForgottenPage(BaseModel):
 class ManagerKpiRead(BaseModel):
     """One manager's month: refined cards, calls, missed calls and callbacks, revenue, deals."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "manager_id": 3,
+                    "manager_name": "Anna Petrova",
+                    "refined_counterparties": 14,
+                    "refined_contacts": 22,
+                    "calls_answered": 310,
+                    "talk_seconds": 41250.0,
+                    "missed": 12,
+                    "called_back": 11,
+                    "callback_rate": 0.9166666666666666,
+                    "median_callback_seconds": 540.0,
+                    "revenue": "1250000.00",
+                    "active_clients": 48,
+                    "deals_won": 5,
+                }
+            ]
+        }
+    )
     manager_id: int
     manager_name: str
     refined_counterparties: int
