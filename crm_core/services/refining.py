@@ -136,3 +136,10 @@ def refine_if_completed(session: Session, viewer: Viewer, before: Completeness) 
     for card, was_complete in cards:
         if card is not None and not was_complete and card.refined_at is None and not gaps_of(session, card):
             _mark(session, viewer, card, now, "complete")
+
+
+def contact_edited(session: Session, viewer: Viewer, contact: ContactPerson, name_before: str | None) -> None:
+    """Refine (audited ``complete``) a contact person whose edited name completed it (its numbers are
+    written apart, see :func:`crm_core.services.phones.assign`)."""
+    if contact.refined_at is None and _blank(name_before) and not contact_gaps(session, contact):
+        _mark(session, viewer, contact, utcnow(), "complete")

@@ -253,6 +253,26 @@ def test_a_patch_that_completes_the_card_refines_it(client: TestClient, staff: S
     assert emptied["refined_by_id"] == staff.controller.id  # refined once, kept
 
 
+def test_a_contact_patch_that_gives_a_blank_name_refines_the_contact(
+    client: TestClient, staff: Staff, db: Session
+) -> None:
+    card = add_counterparty(db, "Card", staff.manager)
+    blank = ContactPerson(counterparty_id=card.id, name="  ")
+    db.add(blank)
+    db.flush()
+    db.add(PhoneNumber(e164="+79001112236", contact_person_id=blank.id))
+    db.commit()
+    url = f"/api/v1/contacts/{blank.id}"
+    refused = client.post(f"{url}/refine", headers=staff.headers(staff.manager))
+    assert refused.json()["detail"]["missing"] == ["name"]
+
+    position = client.patch(url, json={"position": "Buyer"}, headers=staff.headers(staff.manager)).json()
+    named = client.patch(url, json={"name": "Petr"}, headers=staff.headers(staff.manager)).json()
+
+    assert position["refined_at"] is None
+    assert named["refined_by_id"] == staff.manager.id and named["refined_at"]
+
+
 def test_an_edit_of_a_card_already_complete_does_not_refine_it(
     client: TestClient, staff: Staff, db: Session
 ) -> None:
