@@ -236,7 +236,12 @@ def forgotten(
         )
         for c in clients[:limit]:
             at = c.last_contact_at
-            when = _.date_time(at) if at else _.gettext("never contacted")
+            if at is None:
+                when = _.gettext("never contacted")
+            elif c.last_contact_kind is ContactKind.IMPORTED:
+                when = at.date().isoformat()  # an imported day has no time of its own
+            else:
+                when = _.date_time(at)
             how = _.gettext(CONTACT_KIND_NAMES[c.last_contact_kind]) if c.last_contact_kind else "-"
             table.add_row(c.name, when, how, str(c.days_silent))
         _print(table)

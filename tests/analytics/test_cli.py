@@ -34,6 +34,7 @@ def db_file(tmp_path_factory: pytest.TempPathFactory) -> str:
         crm.shipment(regular, today - timedelta(days=70), 900)
         crm.call(datetime.now(UTC) - timedelta(days=40), cp=regular, by=anna)  # contact, a shipment is not
         crm.counterparty("Silent LLC", anna)
+        crm.counterparty("Imported Ltd", anna, last_contact_on=date(2001, 1, 15))
         regular.refined_at, regular.refined_by_id = (
             datetime(2001, 2, 28, 21, tzinfo=UTC),
             anna.id,
@@ -63,7 +64,7 @@ def _status(url: str, name: str) -> ClientStatus:
 def test_status_dry_run_then_saved(env: str) -> None:
     dry = runner.invoke(app, ["analytics", "status", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "1 of 2 clients changed status" in dry.output
+    assert "1 of 3 clients changed status" in dry.output
     assert _status(env, "Regular Ltd") == ClientStatus.POTENTIAL
 
     saved = runner.invoke(app, ["analytics", "status"])
@@ -102,10 +103,10 @@ def test_status_as_of_a_past_day(env: str) -> None:
     wide = {"COLUMNS": "200"}
     early = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", before], env=wide)
     assert early.exit_code == 0, early.output
-    assert f"on {before}" in early.output and "1 of 2 clients changed status" in early.output
+    assert f"on {before}" in early.output and "1 of 3 clients changed status" in early.output
     assert "│ regular │ potential " in early.output
     middle = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", between], env=wide)
-    assert "│ regular │ one_time_fresh " in middle.output and "1 of 2" in middle.output
+    assert "│ regular │ one_time_fresh " in middle.output and "1 of 3" in middle.output
     assert _status(env, "Regular Ltd") == ClientStatus.REGULAR
 
 
@@ -156,6 +157,8 @@ def test_forgotten_speaks_the_company_language(
     assert heading in result.output and column in result.output
     silent = next(line for line in result.output.splitlines() if "Silent LLC" in line)
     assert never in silent
+    imported = next(line for line in result.output.splitlines() if "Imported Ltd" in line)
+    assert "2001-01-15" in imported and ("imported" if language == "en" else "из импорта") in imported
 
 
 @pytest.mark.parametrize(
