@@ -1,5 +1,6 @@
 """Analytics at distributor scale: 13,000 counterparties with ~500,000 shipments on SQLite and PostgreSQL.
 
+Calls and interactions over the last year feed the forgotten clients; a third of the cards are refined.
 Run: ``.venv/bin/python -m bench.analytics [--backend sqlite|postgres|both]``. Prints seconds per step:
 the first status recompute (every client moves off ``potential``), the steady daily recompute (nothing
 changes), and the ABC/XYZ (12 months), RFM, forgotten-clients and KPI reports.
@@ -15,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from bench.databases import Backend, throwaway_database
@@ -26,9 +27,21 @@ from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import rfm_report
 from crm_core.analytics.status import recompute_statuses
 from crm_core.db import make_engine
-from crm_core.models import Counterparty, Manager, Shipment
+from crm_core.models import (
+    CallDirection,
+    CallDisposition,
+    CallRecord,
+    Counterparty,
+    Interaction,
+    InteractionKind,
+    Manager,
+    ManagerRole,
+    Shipment,
+)
+from crm_core.repositories.scoped import Viewer
 
 TODAY = date(2024, 6, 30)
+EVERYONE = Viewer(0, ManagerRole.ADMIN)  # the whole company, as a director sees it
 CHUNK = 10_000
 
 
@@ -57,9 +70,52 @@ def seed(session: Session, counterparties: int, shipments: int, rng: random.Rand
             batch = []
     if batch:
         session.execute(insert(Shipment), batch)
+    seed_contacts(session, counterparties, shipments // 5, rng)
     session.commit()
     session.execute(text("ANALYZE"))  # planner statistics, as autovacuum would have them in production
     session.commit()
+
+
+def seed_contacts(session: Session, counterparties: int, contacts: int, rng: random.Random) -> None:
+    """``contacts`` call records (two thirds answered, inbound or outbound) and as many interactions of
+    every kind (notes included) over the last year; a third of the cards refined in that year."""
+    first = datetime.combine(TODAY - timedelta(days=365), datetime.min.time(), UTC)
+
+    def moment() -> datetime:
+        return first + timedelta(seconds=rng.randrange(365 * 86_400))
+
+    def card() -> int:
+        return rng.randrange(1, counterparties + 1)
+
+    dispositions = [CallDisposition.ANSWERED, CallDisposition.ANSWERED, CallDisposition.NO_ANSWER]
+    directions = [CallDirection.INBOUND, CallDirection.OUTBOUND]
+    for start in range(0, contacts, CHUNK):
+        count = min(CHUNK, contacts - start)
+        calls = []
+        for n in range(start, start + count):
+            at = moment()
+            calls.append(
+                {
+                    "pbx_system": "bench",
+                    "linkedid": f"{n}.1",
+                    "direction": rng.choice(directions),
+                    "started_at": at,
+                    "disposition": rng.choice(dispositions),
+                    "counterparty_id": card(),
+                }
+            )
+        session.execute(insert(CallRecord), calls)
+        touches = [
+            {"counterparty_id": card(), "kind": rng.choice(list(InteractionKind)), "occurred_at": moment()}
+            for _ in range(count)
+        ]
+        session.execute(insert(Interaction), touches)
+    refined = [
+        {"id": cid, "refined_at": moment(), "refined_by_id": 1 + cid % 12}
+        for cid in range(1, counterparties + 1, 3)
+    ]
+    for start in range(0, len(refined), CHUNK):
+        session.execute(update(Counterparty), refined[start : start + CHUNK])
 
 
 def timed(label: str, step: Callable[[], object]) -> None:
@@ -89,7 +145,7 @@ def run(backend: str, url: str, counterparties: int, shipments: int) -> None:
         timed("RFM, 12 months", lambda: f"{len(rfm_report(session, year))} clients")
         timed(
             "forgotten clients, 90 days",
-            lambda: f"{sum(map(len, forgotten_clients(session, TODAY, 'UTC').values()))} clients",
+            lambda: f"{len(forgotten_clients(session, EVERYONE, TODAY, 'UTC'))} clients",
         )
         timed("manager KPIs, 12 months", lambda: f"{len(manager_kpis(session, year, 'UTC'))} managers")
     engine.dispose()

@@ -10,6 +10,7 @@ from callrouter.api.errors import install_error_handlers
 from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
     analytics,
+    analytics_people,
     auth,
     calls,
     cards,
@@ -69,6 +70,8 @@ def create_app(container: Container) -> FastAPI:
         routing_admin.router,
         analytics.router,
         analytics.pins,
+        analytics_people.router,
+        analytics_people.refine_router,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,

@@ -20,18 +20,33 @@ from sqlalchemy.orm import Session
 from callrouter.cli.common import load_settings
 from callrouter.wiring import build_container
 from crm_core.analytics.abc_xyz import AbcClass, XyzClass, abc_xyz_report
-from crm_core.analytics.forgotten import DEFAULT_DAYS, forgotten_clients
+from crm_core.analytics.forgotten import DEFAULT_DAYS, ContactKind, forgotten_clients, group_by_manager
 from crm_core.analytics.kpi import manager_kpis
 from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import rfm_report
 from crm_core.analytics.status import StatusThresholds, recompute_statuses
-from crm_core.models import utcnow
+from crm_core.i18n.localizer import N_, Localizer
+from crm_core.models import ManagerRole, utcnow
 from crm_core.repositories.analytics import counterparty_names
+from crm_core.repositories.scoped import Viewer
 from crm_core.services import analytics_settings
 
 app = typer.Typer(
     help="CRM analytics: client status, ABC/XYZ, RFM, forgotten clients, KPIs.", no_args_is_help=True
 )
+
+EVERYONE = Viewer(0, ManagerRole.ADMIN)
+"""The command line reports on the whole company, as a director sees it."""
+CONTACT_KIND_NAMES = {
+    ContactKind.CALL: N_("call"),
+    ContactKind.MEETING: N_("meeting"),
+    ContactKind.MESSAGE: N_("message"),
+    ContactKind.IMPORTED: N_("imported"),
+}
+KPI_HEADERS = (
+    N_("manager"), N_("refined cards"), N_("refined contacts"), N_("answered"), N_("talk"), N_("missed"),
+    N_("called back"), N_("median callback"), N_("revenue"), N_("active"), N_("won"),
+)  # fmt: skip
 
 
 def _print(*renderables: object) -> None:
@@ -182,44 +197,82 @@ def rfm(start: DateOption = None, end: DateOption = None, limit: Limit = 20, as_
         _print(top)
 
 
+def _l10n(timezone: str) -> Localizer:
+    """Texts in the company's language (``CALLROUTER_LANGUAGE``)."""
+    return Localizer.of(load_settings().language, timezone)
+
+
 @app.command()
 def forgotten(
-    days: Annotated[int, typer.Option(min=1, help="Silence window in days")] = DEFAULT_DAYS,
+    days: Annotated[int, typer.Option(min=1, help="Forgotten after this many silent days")] = DEFAULT_DAYS,
     limit: Annotated[int, typer.Option(min=0, help="Clients listed per manager")] = 10,
     as_of: AsOf = None,
 ) -> None:
-    """Clients with no interaction, answered call or purchase in the DAYS days up to the reference day."""
+    """Clients nobody called, met or wrote to for more than DAYS days up to the reference day."""
     with _session(as_of) as (session, tz, today):
-        groups = forgotten_clients(session, today, tz, days)
-    summary = Table("manager", "forgotten clients", title=f"Forgotten clients ({days} days) on {today}")
+        groups = group_by_manager(forgotten_clients(session, EVERYONE, today, tz, days))
+    _ = _l10n(tz)
+    nobody = _.gettext("(no manager)")
+    summary = Table(
+        _.gettext("manager"),
+        _.gettext("forgotten clients"),
+        _.gettext("never contacted"),
+        title=_.gettext("Forgotten clients (over %(days)s days) on %(day)s", days=days, day=today),
+    )
     ordered = sorted(groups.values(), key=len, reverse=True)
     for clients in ordered:
-        summary.add_row(clients[0].manager_name or "(no manager)", str(len(clients)))
+        never = sum(c.never_contacted for c in clients)
+        summary.add_row(clients[0].manager_name or nobody, str(len(clients)), str(never))
     _print(summary)
     if not limit:
         return
     for clients in ordered:
-        table = Table("client", "status", "last touch", title=clients[0].manager_name or "(no manager)")
+        table = Table(
+            _.gettext("client"),
+            _.gettext("last contact"),
+            _.gettext("how"),
+            _.gettext("days silent"),
+            title=clients[0].manager_name or nobody,
+        )
         for c in clients[:limit]:
-            table.add_row(c.name, c.status.value, str(c.last_touch or "never"))
+            at = c.last_contact_at
+            if at is None:
+                when = _.gettext("never contacted")
+            elif c.last_contact_kind is ContactKind.IMPORTED:
+                when = at.date().isoformat()  # an imported day has no time of its own
+            else:
+                when = _.date_time(at)
+            how = _.gettext(CONTACT_KIND_NAMES[c.last_contact_kind]) if c.last_contact_kind else "-"
+            table.add_row(c.name, when, how, str(c.days_silent))
         _print(table)
 
 
+Month = Annotated[
+    datetime | None, typer.Option(formats=["%Y-%m"], help="YYYY-MM: the whole month (instead of a period)")
+]
+
+
 @app.command()
-def kpi(start: DateOption = None, end: DateOption = None, as_of: AsOf = None) -> None:
-    """Manager KPIs; default: the reference day's month up to that day."""
+def kpi(start: DateOption = None, end: DateOption = None, as_of: AsOf = None, month: Month = None) -> None:
+    """Manager KPIs incl. refined cards and contacts; default: the reference day's month up to that day."""
+    if month is not None and (start or end or as_of):
+        raise _fail("bad period", ValueError("--month replaces --start, --end and --as-of"))
     with _session(as_of) as (session, tz, today):
-        period = _period(start, end, Period(today.replace(day=1), today))
+        default = Period.month(month.year, month.month) if month else Period(today.replace(day=1), today)
+        period = _period(start, end, default)
         kpis = manager_kpis(session, period, tz)
-    headers = (
-        "manager", "answered", "talk", "missed", "called back", "median callback", "revenue", "active", "won"
-    )  # fmt: skip
-    table = Table(*headers, title=f"Manager KPIs {period.start}..{period.end}")
+    _ = _l10n(tz)
+    table = Table(
+        *(_.gettext(h) for h in KPI_HEADERS),
+        title=_.gettext("Manager KPIs %(start)s..%(end)s", start=period.start, end=period.end),
+    )
     for k in kpis:
         rate = "-" if k.callbacks.rate is None else f"{k.callbacks.rate:.0%}"
-        median = "-" if k.callbacks.median_delay is None else str(k.callbacks.median_delay).split(".")[0]
+        median = "-" if k.callbacks.median_delay is None else _.duration(k.callbacks.median_delay)
         table.add_row(
             k.name,
+            str(k.refined_counterparties),
+            str(k.refined_contacts),
             str(k.calls_answered),
             str(timedelta(seconds=round(k.talk_seconds))),
             str(k.callbacks.missed),

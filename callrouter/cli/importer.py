@@ -133,7 +133,7 @@ def _run(
         advance = partial(progress.advance, task)
         region, today = context
         if kind is Kind.COUNTERPARTIES:
-            report = import_counterparties(session, source, region=region, on_progress=advance)
+            report = import_counterparties(session, source, region=region, today=today, on_progress=advance)
         elif kind is Kind.MANAGERS:
             report = import_managers(session, source, region=region, on_progress=advance)
         else:

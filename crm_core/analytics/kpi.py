@@ -12,6 +12,8 @@ median callback        median of ``called_back_at - created_at`` over those call
 revenue                shipments in the period of the clients the manager owns *now*
 active clients         distinct clients of the manager with a shipment in the period
 deals won              deals of the manager in stage ``won`` closed in the period
+refined cards          counterparties the manager refined (confirmed or completed) in the period
+refined contacts       contact persons the manager refined in the period
 =====================  ===========================================================================
 
 Every active manager gets a row, plus inactive ones with activity in the period.
@@ -28,7 +30,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from crm_core.analytics.period import Period
+from crm_core.models import ContactPerson, Counterparty
 from crm_core.repositories import analytics as queries
+from crm_core.repositories.refined import refined_per_manager
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,8 @@ class ManagerKpi:
     revenue: Decimal
     active_clients: int
     deals_won: int
+    refined_counterparties: int = 0
+    refined_contacts: int = 0
 
 
 def manager_kpis(session: Session, period: Period, timezone: str) -> list[ManagerKpi]:
@@ -79,7 +85,9 @@ def manager_kpis(session: Session, period: Period, timezone: str) -> list[Manage
     missed = queries.missed_calls_per_manager(session, start, end)
     shipments = queries.shipments_per_manager(session, period)
     won = queries.deals_won_per_manager(session, start, end)
-    involved = set(answered) | set(missed) | set(shipments) | set(won)
+    cards = refined_per_manager(session, Counterparty, start, end)
+    contacts = refined_per_manager(session, ContactPerson, start, end)
+    involved = set(answered) | set(missed) | set(shipments) | set(won) | set(cards) | set(contacts)
     names = queries.managers_by_id(session, sorted(involved))
     kpis = [
         ManagerKpi(
@@ -91,6 +99,8 @@ def manager_kpis(session: Session, period: Period, timezone: str) -> list[Manage
             revenue=shipments.get(mid, (Decimal(0), 0))[0],
             active_clients=shipments.get(mid, (Decimal(0), 0))[1],
             deals_won=won.get(mid, 0),
+            refined_counterparties=cards.get(mid, 0),
+            refined_contacts=contacts.get(mid, 0),
         )
         for mid, name in names.items()
     ]

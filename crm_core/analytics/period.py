@@ -67,6 +67,17 @@ class Period:
         return cls(today - timedelta(days=days - 1), today)
 
     @classmethod
+    def month(cls, year: int, month: int) -> Period:
+        """The calendar month ``year``-``month``.
+
+        >>> Period.month(2024, 2)
+        Period(start=datetime.date(2024, 2, 1), end=datetime.date(2024, 2, 29))
+        """
+        start = date(year, month, 1)
+        following = date(year + month // 12, month % 12 + 1, 1)
+        return cls(start, following - timedelta(days=1))
+
+    @classmethod
     def whole_months_before(cls, today: date, months: int) -> Period:
         """The ``months`` whole calendar months before ``today``'s month.
 

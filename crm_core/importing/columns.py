@@ -57,6 +57,14 @@ COUNTERPARTY_COLUMNS = _aliases(
         "manager": ("manager login", "менеджер", "логин менеджера", "ответственный", "основной менеджер"),
         "status": ("client status", "статус", "статус клиента"),
         "notes": ("note", "comment", "comments", "комментарий", "примечание", "заметки"),
+        "last_contact_on": (
+            "last contact",
+            "last contact date",
+            "last contacted",
+            "последний контакт",
+            "дата последнего контакта",
+            "последний звонок",
+        ),
     }
 )
 COUNTERPARTY_REQUIRED = frozenset({"name"})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -27,7 +28,7 @@ from crm_core.models.people import Manager
 from crm_core.models.phones import PhoneNumber
 
 DEFAULT_BATCH_SIZE = 2000
-_UPDATABLE = ("name", "external_id", "tax_id", "region", "status", "notes")
+_UPDATABLE = ("name", "external_id", "tax_id", "region", "status", "notes", "last_contact_on")
 
 _COUNTERPARTIES = Counterparty.metadata.tables[Counterparty.__tablename__]
 _NUMBERS = PhoneNumber.metadata.tables[PhoneNumber.__tablename__]
@@ -118,17 +119,19 @@ def import_counterparties(
     source: CsvSource,
     *,
     region: str,
+    today: date | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress | None = None,
 ) -> ImportReport:
-    """Import every record of ``source``; never commits. ``region`` reads numbers without a country code."""
+    """Import every record of ``source``; never commits. ``region`` reads numbers without a country code;
+    ``today`` (company timezone) refuses last contact days more than a day ahead."""
     report = ImportReport()
     managers = {login: id_ for login, id_ in session.execute(select(Manager.login, Manager.id))}
     claims = _FileClaims()
     for batch in _chunks(source.records, batch_size):
         rows: list[CounterpartyRow] = []
         for record in batch:
-            parsed = parse_counterparty(record, region)
+            parsed = parse_counterparty(record, region, today)
             if isinstance(parsed, CounterpartyRow):
                 rows.append(parsed)
             else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ class StoredCounterparty:
     manager_id: int | None
     status: ClientStatus
     notes: str | None
+    last_contact_on: date | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,7 @@ _STORED_COLUMNS = (
     Counterparty.manager_id,
     Counterparty.status,
     Counterparty.notes,
+    Counterparty.last_contact_on,
 )
 
 

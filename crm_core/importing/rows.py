@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import TypeVar
 
 from crm_core.importing.columns import ROLE_VALUES, STATUS_VALUES
 from crm_core.importing.csv_source import Record, header_key
 from crm_core.importing.report import ErrorCode, RowError, WarningCode
+from crm_core.importing.shipment_rows import parse_day
 from crm_core.models.enums import ClientStatus, ManagerRole
 from crm_core.phone_numbers import EXTENSION_MARK, NumberStatus, normalize_number
 
@@ -42,6 +44,8 @@ class CounterpartyRow:
     extensions: dict[str, str] = field(default_factory=dict)
     """The extension written after a number, by its E.164 form (numbers without one are absent)."""
     warnings: tuple[RowError, ...] = ()
+    last_contact_on: date | None = None
+    """The last contact before the CRM (a day as 1C writes it); ``None``: leave the stored one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +98,19 @@ class _Checker:
             self.fail(ErrorCode.BAD_VALUE, f"unknown {column} {raw!r}")
         return found
 
+    def day(self, column: str, today: date | None) -> date | None:
+        """A 1C date (``31.12.2025``, maybe with a time) or ISO; at most a day after ``today``."""
+        raw = self.record.get(column).strip()
+        if not raw:
+            return None
+        day = parse_day(raw)
+        if day is None:
+            self.fail(ErrorCode.BAD_VALUE, f"{column} {raw!r} is not a date like 31.12.2025")
+        elif today is not None and day > today + timedelta(days=1):
+            self.fail(ErrorCode.BAD_VALUE, f"{column} {raw!r} is in the future")
+            return None
+        return day
+
     def numbers(self, column: str, region: str) -> Numbers:
         """Every number of the cell; a possible but unallocated one is kept with a warning."""
         found: dict[str, None] = {}
@@ -115,8 +132,12 @@ class _Checker:
         return Numbers(tuple(found), extensions)
 
 
-def parse_counterparty(record: Record, region: str) -> CounterpartyRow | list[RowError]:
+def parse_counterparty(
+    record: Record, region: str, today: date | None = None
+) -> CounterpartyRow | list[RowError]:
     """Validate a counterparty record; numbers become E.164 (duplicates within the cell collapse).
+
+    ``today`` (company timezone) bounds the last contact day: more than a day later is refused.
 
     Several phone columns arrive as one cell (see :func:`~crm_core.importing.csv_source.read_csv`).
     """
@@ -134,6 +155,7 @@ def parse_counterparty(record: Record, region: str) -> CounterpartyRow | list[Ro
         notes=record.get("notes") or None,
         extensions=numbers.extensions,
         warnings=tuple(check.warnings),
+        last_contact_on=check.day("last_contact_on", today),
     )
     if not (row.external_id or row.tax_id or row.phones or check.problems):
         check.fail(

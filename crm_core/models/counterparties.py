@@ -28,7 +28,12 @@ class Counterparty(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """When a person confirmed the card complete, or completed it (see docs/analytics.md, "Refined")."""
+    refined_by_id: Mapped[int | None] = mapped_column(Integer)
+    """The manager who refined it: a plain id, kept like a log entry (no foreign key, see 0014)."""
+    last_contact_on: Mapped[date | None] = mapped_column(Date)
+    """The last contact before the CRM knew the client (an imported day); real contacts are read apart."""
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     """Set when the system of record (1C) marked the client for deletion: kept, but routed like a stranger."""
     manager_pinned: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -51,3 +56,6 @@ class ContactPerson(Base):
     position: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    refined_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    """When a person confirmed the contact complete (a name and a number), or completed it."""
+    refined_by_id: Mapped[int | None] = mapped_column(Integer)

@@ -14,10 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import ColumnElement, Subquery, case, extract, func, insert, or_, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import ColumnElement, Subquery, case, extract, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from crm_core.analytics.period import Period
 from crm_core.models import (
@@ -28,7 +28,6 @@ from crm_core.models import (
     Counterparty,
     Deal,
     DealStageName,
-    Interaction,
     Manager,
     MissedCall,
     Shipment,
@@ -180,82 +179,6 @@ def counterparty_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
         return {}
     stmt = select(Counterparty.id, Counterparty.name).where(Counterparty.id.in_(ids))
     return {cid: name for cid, name in session.execute(stmt)}
-
-
-@dataclass(frozen=True)
-class UntouchedCounterparty:
-    """A counterparty nobody touched since a cut-off, with its last touch of each kind (if any)."""
-
-    counterparty_id: int
-    name: str
-    status: ClientStatus
-    manager_id: int | None
-    manager_name: str | None
-    last_interaction_at: datetime | None
-    last_answered_call_at: datetime | None
-    last_shipped_on: date | None
-
-
-def _last_per_counterparty(
-    owner: InstrumentedAttribute[Any], column: InstrumentedAttribute[Any], *where: ColumnElement[bool]
-) -> Subquery:
-    """``(counterparty_id, last)``: the latest ``column`` per counterparty, one grouped pass over the table.
-
-    A grouped subquery rather than a correlated ``max()``: PostgreSQL may answer the correlated form by
-    walking the whole date index backwards for every client that never bought.
-    """
-    return (
-        select(owner.label("cp"), func.max(column).label("last"))
-        .where(owner.is_not(None), *where)
-        .group_by(owner)
-        .subquery()
-    )
-
-
-def untouched_counterparties(
-    session: Session, since: datetime, since_day: date, until: datetime, as_of: date
-) -> list[UntouchedCounterparty]:
-    """Counterparties created before ``since`` with no interaction or answered call in ``[since, until)``
-    and no sale in ``[since_day, as_of]``, ordered by manager then name (later touches are not read)."""
-    touch = _last_per_counterparty(
-        Interaction.counterparty_id, Interaction.occurred_at, Interaction.occurred_at < until
-    )
-    call = _last_per_counterparty(
-        CallRecord.counterparty_id,
-        CallRecord.started_at,
-        CallRecord.disposition == CallDisposition.ANSWERED,
-        CallRecord.started_at < until,
-    )
-    ship = _last_per_counterparty(
-        Shipment.counterparty_id,
-        Shipment.shipped_on,
-        Shipment.kind == ShipmentKind.SALE,
-        Shipment.shipped_on <= as_of,
-    )
-    stmt = (
-        select(
-            Counterparty.id,
-            Counterparty.name,
-            Counterparty.status,
-            Counterparty.manager_id,
-            Manager.name,
-            touch.c.last,
-            call.c.last,
-            ship.c.last,
-        )
-        .outerjoin(Manager, Manager.id == Counterparty.manager_id)
-        .outerjoin(touch, touch.c.cp == Counterparty.id)
-        .outerjoin(call, call.c.cp == Counterparty.id)
-        .outerjoin(ship, ship.c.cp == Counterparty.id)
-        .where(
-            Counterparty.created_at < since,
-            or_(touch.c.last.is_(None), touch.c.last < since),
-            or_(call.c.last.is_(None), call.c.last < since),
-            or_(ship.c.last.is_(None), ship.c.last < since_day),
-        )
-        .order_by(Counterparty.manager_id, Counterparty.name, Counterparty.id)
-    )
-    return [UntouchedCounterparty(*row) for row in session.execute(stmt)]
 
 
 def managers_by_id(session: Session, ids: Sequence[int] = ()) -> dict[int, str]:

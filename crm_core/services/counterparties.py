@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from crm_core.models import Counterparty, ManagerRole
 from crm_core.repositories.scoped import Viewer
-from crm_core.services import phones, records
+from crm_core.services import phones, records, refining
 
 POLICY = records.WritePolicy(
     common=frozenset({"name", "tax_id", "external_id", "region", "status", "notes"}),
@@ -29,9 +29,12 @@ def create(
 
 
 def update(session: Session, viewer: Viewer, counterparty: Counterparty, values: dict[str, Any]) -> list[str]:
-    """Apply allowed changes; returns the numbers whose routing changed (a new personal manager)."""
+    """Apply allowed changes (an edit that completes the card refines it); returns the numbers whose
+    routing changed (a new personal manager)."""
     previous_manager = counterparty.manager_id
+    before = refining.observe(session, counterparty)
     records.update(session, viewer, counterparty, POLICY, values)
+    refining.refine_if_completed(session, viewer, before)
     if counterparty.manager_id != previous_manager:
         return phones.numbers_of_counterparty(session, counterparty.id)
     return []

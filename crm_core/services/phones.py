@@ -17,7 +17,7 @@ from crm_core.models import ContactPerson, Counterparty, Manager, ManagerRole, N
 from crm_core.models.phones import OWNER_COLUMNS
 from crm_core.phone_numbers import normalize_number
 from crm_core.repositories.scoped import Viewer, get_visible, scoped
-from crm_core.services import audit
+from crm_core.services import audit, refining
 from crm_core.services.errors import Conflict, InvalidInput, PermissionDenied
 
 LIST_KEEPERS = frozenset({ManagerRole.CONTROLLER, ManagerRole.DIRECTOR, ManagerRole.ADMIN})
@@ -63,11 +63,31 @@ def assign(
 ) -> PhoneNumber:
     """Add the number to ``owner``, or move it there from another owner when ``reassign`` is true.
 
-    ``extension`` defaults to the one written after the number (``8 843 123-45-67 доб. 12``).
+    ``extension`` defaults to the one written after the number (``8 843 123-45-67 доб. 12``). A number
+    that completes a contact person (and so maybe its counterparty) refines them (:mod:`refining`).
     """
     e164 = to_e164(raw, region)
     extension = extension or normalize_number(raw, region).extension
     _check_owner(session, viewer, owner)
+    contact = session.get(ContactPerson, owner["contact_person_id"]) if "contact_person_id" in owner else None
+    card = session.get(Counterparty, contact.counterparty_id) if contact else None
+    before = refining.observe(session, card, contact) if card else None
+    phone = _write(session, viewer, e164, owner, reassign, label, note, extension)
+    if before is not None:
+        refining.refine_if_completed(session, viewer, before)
+    return phone
+
+
+def _write(
+    session: Session,
+    viewer: Viewer,
+    e164: str,
+    owner: Mapping[str, int],
+    reassign: bool,
+    label: str | None,
+    note: str | None,
+    extension: str | None,
+) -> PhoneNumber:
     phone = session.scalars(select(PhoneNumber).where(PhoneNumber.e164 == e164)).first()
     if phone is None:
         phone = PhoneNumber(e164=e164, extension=extension, label=label, note=note, **owner)

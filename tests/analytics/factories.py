@@ -13,6 +13,7 @@ from crm_core.models import (
     CallDirection,
     CallDisposition,
     CallRecord,
+    ContactPerson,
     Counterparty,
     Deal,
     DealStageName,
@@ -21,6 +22,7 @@ from crm_core.models import (
     Manager,
     MissedCall,
     MissedReason,
+    PhoneNumber,
     Shipment,
     ShipmentKind,
 )
@@ -45,10 +47,20 @@ class Crm:
         return self._add(Manager(name=name, login=f"m{next(_seq)}", active=active))
 
     def counterparty(
-        self, name: str = "Client", manager: Manager | None = None, created_at: datetime = LONG_AGO
+        self,
+        name: str = "Client",
+        manager: Manager | None = None,
+        created_at: datetime = LONG_AGO,
+        **fields: object,
     ) -> Counterparty:
         manager_id = manager.id if manager else None
-        return self._add(Counterparty(name=name, manager_id=manager_id, created_at=created_at))
+        return self._add(Counterparty(name=name, manager_id=manager_id, created_at=created_at, **fields))
+
+    def contact(self, cp: Counterparty, name: str = "Contact", number: str | None = None) -> ContactPerson:
+        contact = self._add(ContactPerson(counterparty_id=cp.id, name=name))
+        if number is not None:
+            self._add(PhoneNumber(e164=number, contact_person_id=contact.id))
+        return contact
 
     def shipment(
         self,
@@ -73,8 +85,10 @@ class Crm:
             )
         )
 
-    def interaction(self, cp: Counterparty, at: datetime) -> Interaction:
-        return self._add(Interaction(counterparty_id=cp.id, kind=InteractionKind.NOTE, occurred_at=at))
+    def interaction(
+        self, cp: Counterparty, at: datetime, kind: InteractionKind = InteractionKind.NOTE
+    ) -> Interaction:
+        return self._add(Interaction(counterparty_id=cp.id, kind=kind, occurred_at=at))
 
     def call(
         self,
@@ -83,12 +97,13 @@ class Crm:
         cp: Counterparty | None = None,
         by: Manager | None = None,
         disposition: CallDisposition = CallDisposition.ANSWERED,
+        direction: CallDirection = CallDirection.INBOUND,
     ) -> CallRecord:
         return self._add(
             CallRecord(
                 pbx_system="main",
                 linkedid=f"{next(_seq)}.1",
-                direction=CallDirection.INBOUND,
+                direction=direction,
                 started_at=at,
                 answered_at=at if disposition == CallDisposition.ANSWERED else None,
                 disposition=disposition,

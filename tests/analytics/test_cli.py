@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,7 +32,13 @@ def db_file(tmp_path_factory: pytest.TempPathFactory) -> str:
         regular = crm.counterparty("Regular Ltd", anna)
         crm.shipment(regular, today - timedelta(days=40), 900)
         crm.shipment(regular, today - timedelta(days=70), 900)
+        crm.call(datetime.now(UTC) - timedelta(days=40), cp=regular, by=anna)  # contact, a shipment is not
         crm.counterparty("Silent LLC", anna)
+        crm.counterparty("Imported Ltd", anna, last_contact_on=date(2001, 1, 15))
+        regular.refined_at, regular.refined_by_id = (
+            datetime(2001, 2, 28, 21, tzinfo=UTC),
+            anna.id,
+        )  # 1 March MSK
         session.commit()
     engine.dispose()
     return url
@@ -58,7 +64,7 @@ def _status(url: str, name: str) -> ClientStatus:
 def test_status_dry_run_then_saved(env: str) -> None:
     dry = runner.invoke(app, ["analytics", "status", "--dry-run"])
     assert dry.exit_code == 0, dry.output
-    assert "1 of 2 clients changed status" in dry.output
+    assert "1 of 3 clients changed status" in dry.output
     assert _status(env, "Regular Ltd") == ClientStatus.POTENTIAL
 
     saved = runner.invoke(app, ["analytics", "status"])
@@ -97,10 +103,10 @@ def test_status_as_of_a_past_day(env: str) -> None:
     wide = {"COLUMNS": "200"}
     early = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", before], env=wide)
     assert early.exit_code == 0, early.output
-    assert f"on {before}" in early.output and "1 of 2 clients changed status" in early.output
+    assert f"on {before}" in early.output and "1 of 3 clients changed status" in early.output
     assert "│ regular │ potential " in early.output
     middle = runner.invoke(app, ["analytics", "status", "--dry-run", "--as-of", between], env=wide)
-    assert "│ regular │ one_time_fresh " in middle.output and "1 of 2" in middle.output
+    assert "│ regular │ one_time_fresh " in middle.output and "1 of 3" in middle.output
     assert _status(env, "Regular Ltd") == ClientStatus.REGULAR
 
 
@@ -132,3 +138,43 @@ def test_forgotten_as_of_a_day_before_any_contact(env: str) -> None:
     then = runner.invoke(app, ["analytics", "forgotten", "--as-of", as_of], env={"COLUMNS": "200"})
     assert today.exit_code == then.exit_code == 0, then.output
     assert "Regular Ltd" not in today.output and "Regular Ltd" in then.output
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "column", "never"),
+    [
+        ("en", "Forgotten clients (over 90 days)", "days silent", "never contacted"),
+        ("ru", "Забытые клиенты (больше 90 дн.)", "дней без контакта", "ни разу не было контакта"),
+    ],
+)
+def test_forgotten_speaks_the_company_language(
+    env: str, language: str, heading: str, column: str, never: str
+) -> None:
+    result = runner.invoke(
+        app, ["analytics", "forgotten"], env={"COLUMNS": "250", "CALLROUTER_LANGUAGE": language}
+    )
+    assert result.exit_code == 0, result.output
+    assert heading in result.output and column in result.output
+    silent = next(line for line in result.output.splitlines() if "Silent LLC" in line)
+    assert never in silent
+    imported = next(line for line in result.output.splitlines() if "Imported Ltd" in line)
+    assert "2001-01-15" in imported and ("imported" if language == "en" else "из импорта") in imported
+
+
+@pytest.mark.parametrize(
+    ("month", "refined"),
+    [("2001-03", "1"), ("2001-02", "0")],
+)
+def test_kpi_month_prints_refined_cards_in_the_company_timezone(env: str, month: str, refined: str) -> None:
+    wide = {"COLUMNS": "250", "CALLROUTER_LANGUAGE": "en", "CALLROUTER_COMPANY_TIMEZONE": "Europe/Moscow"}
+    result = runner.invoke(app, ["analytics", "kpi", "--month", month], env=wide)
+    assert result.exit_code == 0, result.output
+    assert "refined cards" in result.output and "refined contacts" in result.output
+    assert f"{month}-01.." in result.output
+    anna = next(line for line in result.output.splitlines() if "Anna Petrova" in line)
+    assert [cell.strip() for cell in anna.split("│")][2:4] == [refined, "0"]
+
+
+def test_kpi_month_excludes_a_period(env: str) -> None:
+    result = runner.invoke(app, ["analytics", "kpi", "--month", "2001-03", "--as-of", "2001-03-05"])
+    assert result.exit_code == 2 and "--month replaces" in result.output

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.analytics.abc_xyz import abc_xyz_report
-from crm_core.analytics.forgotten import forgotten_clients
 from crm_core.analytics.kpi import manager_kpis
 from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import rfm_report
@@ -113,21 +112,6 @@ def test_dates_more_than_a_day_ahead_are_refused() -> None:
     with pytest.raises(InvalidInput) as refused:
         check_shipped_on({"shipped_on": TODAY + timedelta(days=2)}, TODAY)
     assert refused.value.error_id == "shipment-date-in-future"
-
-
-def test_forgotten_counts_moscow_days(session: Session, crm: Crm) -> None:
-    """21:00 UTC on 1 April is 00:00 on 2 April in Moscow: inside a 90-day window ending 30 June."""
-    inside, outside = crm.counterparty("inside"), crm.counterparty("outside")
-    crm.call(datetime(2024, 4, 1, 21, 0, tzinfo=UTC), cp=inside)
-    crm.call(datetime(2024, 4, 1, 20, 59, 59, tzinfo=UTC), cp=outside)
-
-    names = [c.name for c in forgotten_clients(session, TODAY, "Europe/Moscow")[None]]
-
-    assert names == ["outside"]
-    assert [c.name for c in forgotten_clients(session, date(2024, 3, 1), "Europe/Moscow")[None]] == [
-        "inside",
-        "outside",
-    ]
 
 
 def test_kpi_revenue_is_net_and_active_counts_buyers(session: Session, crm: Crm) -> None:

@@ -19,13 +19,12 @@ from crm_core.analytics.abc_xyz import (
     coefficient_of_variation,
     xyz_class,
 )
-from crm_core.analytics.forgotten import ForgottenClient, group_by_manager, last_touch
 from crm_core.analytics.kpi import callback_stats
 from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import quintile_scores, rfm_scores
 from crm_core.analytics.status import StatusThresholds, classify
 from crm_core.models import ClientStatus
-from crm_core.repositories.analytics import PurchaseHistory, UntouchedCounterparty
+from crm_core.repositories.analytics import PurchaseHistory
 
 TODAY = date(2024, 6, 30)
 S = ClientStatus
@@ -191,39 +190,6 @@ def test_callback_stats() -> None:
     )
     assert (stats.missed, stats.called_back, stats.rate) == (8, 4, 0.5)
     assert stats.median_delay == timedelta(minutes=11.5)
-
-
-def test_last_touch_is_a_local_day() -> None:
-    row = UntouchedCounterparty(
-        1,
-        "A",
-        S.REGULAR,
-        None,
-        None,
-        last_interaction_at=datetime(2024, 3, 31, 22, 30, tzinfo=UTC),
-        last_answered_call_at=datetime(2024, 2, 1, tzinfo=UTC),
-        last_shipped_on=date(2024, 3, 31),
-    )
-    assert last_touch(row, "Europe/Moscow") == date(2024, 4, 1)
-    assert last_touch(row, "UTC") == date(2024, 3, 31)
-    never = UntouchedCounterparty(2, "B", S.POTENTIAL, None, None, None, None, None)
-    assert last_touch(never, "UTC") is None
-
-
-def test_group_by_manager_puts_never_touched_then_longest_silent_first() -> None:
-    def client(cid: int, manager: int | None, touched: date | None) -> ForgottenClient:
-        return ForgottenClient(cid, f"c{cid}", S.REGULAR, manager, None, touched)
-
-    groups = group_by_manager(
-        [
-            client(1, 7, date(2024, 3, 1)),
-            client(2, 7, None),
-            client(3, None, None),
-            client(4, 7, date(2023, 1, 1)),
-        ]
-    )
-    assert [c.counterparty_id for c in groups[7]] == [2, 4, 1]
-    assert [c.counterparty_id for c in groups[None]] == [3]
 
 
 def test_period_rejects_empty_windows() -> None:

@@ -9,12 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.analytics.abc_xyz import AbcClass, XyzClass, abc_xyz_report
-from crm_core.analytics.forgotten import forgotten_clients
 from crm_core.analytics.kpi import manager_kpis
 from crm_core.analytics.period import Period
 from crm_core.analytics.rfm import rfm_report
 from crm_core.analytics.status import recompute_statuses
-from crm_core.models import CallDisposition, ClientStatus, Counterparty, DealStageName
+from crm_core.models import ClientStatus, Counterparty, DealStageName
 from tests.analytics.factories import LONG_AGO, Crm
 
 TODAY = date(2024, 6, 30)
@@ -114,31 +113,6 @@ def test_rfm_report_counts_distinct_days(session: Session, crm: Crm) -> None:
         (once.id, 60, 1, Decimal(50)),
     ]
     assert scores[0].r > scores[1].r and scores[0].f > scores[1].f and scores[0].m > scores[1].m
-
-
-def test_forgotten_clients_per_manager(session: Session, crm: Crm) -> None:
-    anna, boris = crm.manager("Anna"), crm.manager("Boris")
-    quiet = crm.counterparty("quiet", anna)
-    crm.interaction(quiet, datetime(2024, 3, 1, tzinfo=UTC))
-    crm.call(datetime(2024, 6, 1, tzinfo=UTC), cp=quiet, disposition=CallDisposition.NO_ANSWER)
-    never = crm.counterparty("never", anna)
-    orphan = crm.counterparty("orphan")
-    crm.shipment(orphan, date(2024, 1, 15))
-    talked, called, shipped = (crm.counterparty(n, boris) for n in ("talked", "called", "shipped"))
-    crm.interaction(talked, datetime(2024, 6, 29, tzinfo=UTC))
-    crm.call(datetime(2024, 4, 2, 8, tzinfo=UTC), cp=called, by=boris)
-    crm.shipment(shipped, date(2024, 4, 2))
-    crm.counterparty("new card", boris, created_at=datetime(2024, 6, 1, tzinfo=UTC))
-
-    groups = forgotten_clients(session, TODAY, "Europe/Moscow")
-
-    assert set(groups) == {anna.id, None}
-    assert [(c.name, c.last_touch) for c in groups[anna.id]] == [("never", None), ("quiet", date(2024, 3, 1))]
-    assert groups[anna.id][0].manager_name == "Anna"
-    assert [(c.counterparty_id, c.last_touch) for c in groups[None]] == [(orphan.id, date(2024, 1, 15))]
-    shorter = forgotten_clients(session, TODAY, "Europe/Moscow", days=30)
-    assert {c.name for c in shorter[boris.id]} == {"called", "shipped"}
-    assert never.id in {c.counterparty_id for c in shorter[anna.id]}
 
 
 def test_manager_kpis(session: Session, crm: Crm) -> None:

@@ -26,7 +26,7 @@ from crm_core.models import (
 )
 from crm_core.repositories.scoped import Viewer, get_visible
 from crm_core.repositories.text_match import contains_text
-from crm_core.services import crm_policies, deals, shipments
+from crm_core.services import crm_policies, deals, refining, shipments
 
 ManagerFilter = Annotated[int | None, Query(ge=1, le=MAX_ID, description="Responsible manager")]
 
@@ -82,6 +82,13 @@ def _shipment_filters(
     return clauses
 
 
+def _refine_completed_contact(
+    session: Session, viewer: Viewer, contact: Any, before: dict[str, Any] | None
+) -> None:
+    if before is not None and "name" in before:
+        refining.contact_edited(session, viewer, contact, before["name"])
+
+
 def _track_deal_stage(session: Session, viewer: Viewer, deal: Any, before: dict[str, Any] | None) -> None:
     if before is None or "stage" in before:
         deals.track_stage(session, viewer, deal, None if before is None else before["stage"])
@@ -97,6 +104,7 @@ RESOURCES = (
         crm.ContactUpdate,
         crm_policies.CONTACTS,
         _contact_filters,
+        _refine_completed_contact,
     ),
     Resource(
         "interactions",

@@ -42,6 +42,8 @@ class CounterpartyRead(ReadModel):
                     "created_at": "2026-11-28T10:00:00Z",
                     "updated_at": "2026-11-28T10:00:00Z",
                     "refined_at": None,
+                    "refined_by_id": None,
+                    "last_contact_on": None,
                     "archived_at": None,
                     "manager_pinned": False,
                     "status_pinned": False,
@@ -61,7 +63,9 @@ class CounterpartyRead(ReadModel):
     manager_id: int | None
     created_at: datetime
     updated_at: datetime
-    refined_at: datetime | None
+    refined_at: datetime | None = Field(description="When a person confirmed or completed the card")
+    refined_by_id: int | None = Field(description="The manager who refined the card")
+    last_contact_on: date | None = Field(description="Last contact day before the CRM (imported)")
     archived_at: datetime | None = Field(
         description="Marked for deletion in 1C: kept, routed like a stranger"
     )

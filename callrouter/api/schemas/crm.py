@@ -51,6 +51,8 @@ class ContactRead(ReadModel):
             "position": "Buyer",
             "email": None,
             "created_at": "2026-11-28T10:00:00Z",
+            "refined_at": None,
+            "refined_by_id": None,
         }
     )
     id: int
@@ -59,6 +61,8 @@ class ContactRead(ReadModel):
     position: str | None
     email: str | None
     created_at: datetime
+    refined_at: datetime | None
+    refined_by_id: int | None
 
 
 class InteractionUpdate(WriteModel):
