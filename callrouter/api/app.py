@@ -10,6 +10,7 @@ from callrouter.api.errors import install_error_handlers
 from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
     analytics,
+    analytics_sales,
     auth,
     calls,
     cards,
@@ -69,6 +70,7 @@ def create_app(container: Container) -> FastAPI:
         routing_admin.router,
         analytics.router,
         analytics.pins,
+        analytics_sales.router,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,
