@@ -109,7 +109,8 @@ def manager_names(session: Session, ids: Sequence[int | None]) -> dict[int, str]
     wanted = sorted({i for i in ids if i is not None})
     if not wanted:
         return {}
-    return dict(session.execute(select(Manager.id, Manager.name).where(Manager.id.in_(wanted))).tuples())
+    stmt = select(Manager.id, Manager.name).where(Manager.id.in_(wanted))
+    return {mid: name for mid, name in session.execute(stmt)}
 
 
 @dataclass(frozen=True)
