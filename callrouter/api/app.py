@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from callrouter.api import health, routing_dry_run, twilio_webhooks
+from callrouter.api import health, routing_dry_run, twilio_webhooks, workspace_analytics
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
@@ -84,5 +84,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(routing_dry_run.router)
     app.include_router(click_to_call.router)
     app.include_router(twilio_webhooks.router)
+    app.include_router(workspace_analytics.router)
     mount_workspace(app)
     return app
