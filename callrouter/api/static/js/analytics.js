@@ -136,7 +136,9 @@ async function loadCallbacks() {
   const label = (p) => (weekly ? day(p.start) : month(p.start.slice(0, 7)));
   const items = report.items.map((p) => ({
     key: p.start, label: label(p), value: p.callback_rate, color: STATUS_COLORS.one_time_fresh,
-    text: `${percent.format(p.callback_rate ?? 0)}, ${_("median")} ${seconds(p.median_callback_seconds)}`,
+    text: _("%(rate)s called back, median %(median)s", {
+      rate: percent.format(p.callback_rate ?? 0), median: seconds(p.median_callback_seconds),
+    }),
   }));
   const rows = report.items.map((p) => el("tr", {},
     el("td", {}, weekly ? `${day(p.start)} – ${day(p.end)}` : month(p.start.slice(0, 7))),
