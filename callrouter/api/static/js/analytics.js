@@ -3,7 +3,7 @@
 // The numbers come ready from the API (scoped by role); this script only draws them.
 import { API, ApiFailure, api, query, token, whenUnauthorized } from "./api.js";
 import { STATUSES } from "./card.js";
-import { horizontalBars, legend, matrix, stackedBars, verticalBars } from "./charts.js";
+import { drawingWidth, horizontalBars, legend, matrix, stackedBars, verticalBars } from "./charts.js";
 import { $, el, toast } from "./dom.js";
 import { _, companyDate, duration, LANG, when } from "./i18n.js";
 
@@ -52,6 +52,11 @@ function chartBox(section) {
   return $(section).querySelector(".chart");
 }
 
+/** The width to draw a section's chart for (its box, in CSS pixels). */
+function widthOf(section) {
+  return drawingWidth(chartBox(section).clientWidth);
+}
+
 function show(section, ...nodes) {
   chartBox(section).replaceChildren(...nodes);
 }
@@ -72,7 +77,7 @@ async function loadStatuses() {
     text: s.share === null ? number.format(s.clients) : `${number.format(s.clients)} (${percent.format(s.share)})`,
   }));
   show("statuses",
-    horizontalBars(items, _("Clients by status on %(day)s: %(total)s in all", { day: report.as_of, total })),
+    horizontalBars(items, _("Clients by status on %(day)s: %(total)s in all", { day: report.as_of, total }), widthOf("statuses")),
     el("p", { class: "muted" }, _("%(total)s clients in all", { total: number.format(total) })));
 }
 
@@ -94,7 +99,7 @@ async function loadTransitions() {
       })),
   }));
   show("transitions",
-    stackedBars(groups, _("Status changes per month, coloured by the new status")),
+    stackedBars(groups, _("Status changes per month, coloured by the new status"), widthOf("transitions")),
     legend(STATUS_ORDER.map((code) => ({ color: STATUS_COLORS[code], text: _("into: %(status)s", { status: status(code) }) }))));
 }
 
@@ -108,7 +113,7 @@ async function loadMatrix() {
     }),
   }));
   show("matrix", matrix(["A", "B", "C"], ["X", "Y", "Z"], cells,
-    _("ABC × XYZ matrix: clients and revenue per cell")));
+    _("ABC × XYZ matrix: clients and revenue per cell"), widthOf("matrix")));
 }
 
 async function loadFunnel() {
@@ -123,7 +128,7 @@ async function loadFunnel() {
     color: row.stage === "lost" ? STATUS_COLORS.departed : row.stage === "won" ? STATUS_COLORS.regular : STATUS_COLORS.one_time_fresh,
     text: row.conversion === null ? number.format(row.deals) : `${number.format(row.deals)} (${percent.format(row.conversion)})`,
   }));
-  show("funnel", horizontalBars(items, _("Deal funnel: deals that reached each stage")));
+  show("funnel", horizontalBars(items, _("Deal funnel: deals that reached each stage"), widthOf("funnel")));
 }
 
 function seconds(value) {
@@ -140,19 +145,18 @@ async function loadCallbacks() {
       rate: percent.format(p.callback_rate ?? 0), median: seconds(p.median_callback_seconds),
     }),
   }));
-  const rows = report.items.map((p) => el("tr", {},
-    el("td", {}, weekly ? `${day(p.start)} – ${day(p.end)}` : month(p.start.slice(0, 7))),
-    el("td", {}, p.missed), el("td", {}, p.called_back),
-    el("td", { class: p.callback_rate !== null && p.callback_rate < 0.8 ? "overdue" : null },
-      p.callback_rate === null ? "—" : percent.format(p.callback_rate)),
-    el("td", {}, seconds(p.median_callback_seconds)), el("td", {}, seconds(p.p90_callback_seconds)),
-    el("td", {}, p.escalated)));
+  const heads = [_("Period"), _("Missed"), _("Called back"), _("Callback rate"), _("Median"), _("90th percentile"), _("Escalations")];
+  // newest first: on a phone the rows become cards, each cell labelled with its column
+  const rows = [...report.items].reverse().map((p) => el("tr", {}, ...[
+    [weekly ? `${day(p.start)} – ${day(p.end)}` : month(p.start.slice(0, 7))],
+    [p.missed], [p.called_back],
+    [p.callback_rate === null ? "—" : percent.format(p.callback_rate), p.callback_rate !== null && p.callback_rate < 0.8 ? "overdue" : null],
+    [seconds(p.median_callback_seconds)], [seconds(p.p90_callback_seconds)], [p.escalated],
+  ].map(([text, cls], index) => el("td", { class: cls, "data-label": heads[index] }, text))));
   show("callbacks",
-    verticalBars(items, _("Share of missed calls called back per period"), _("no missed calls")),
-    el("div", { class: "scroll" }, el("table", { class: "list" },
-      el("thead", {}, el("tr", {}, el("th", {}, _("Period")), el("th", {}, _("Missed")), el("th", {}, _("Called back")),
-        el("th", {}, _("Callback rate")), el("th", {}, _("Median")), el("th", {}, _("90th percentile")),
-        el("th", {}, _("Escalations")))),
+    verticalBars(items, _("Share of missed calls called back per period"), _("no missed calls"), widthOf("callbacks")),
+    el("div", { class: "scroll" }, el("table", { class: "list labelled" },
+      el("thead", {}, el("tr", {}, heads.map((head) => el("th", {}, head)))),
       el("tbody", {}, rows))));
 }
 

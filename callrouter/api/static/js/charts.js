@@ -1,8 +1,14 @@
 // Small inline-SVG charts drawn by the app itself (no library, no CDN): horizontal bars, vertical bars,
-// stacked bars and a 3 x 3 matrix. Every chart scales to its box (viewBox), is one `role="img"` with an
-// aria-label, and carries a <title> per bar for pointer users; texts are always text nodes.
+// stacked bars and a 3 x 3 matrix. Each is drawn for the width of its box in CSS pixels (so texts keep
+// their size on a phone), is one `role="img"` with an aria-label, and carries a <title> per bar for
+// pointer users; texts are always text nodes.
 const NS = "http://www.w3.org/2000/svg";
-const WIDTH = 480;
+const NARROW = 520;
+
+/** The drawing width for a box `width` CSS pixels wide (phones up to wide desktop panels). */
+export function drawingWidth(width) {
+  return Math.round(Math.min(Math.max(width || 480, 280), 960));
+}
 
 /** An SVG element with attributes and children (strings become text nodes). */
 export function svg(tag, attrs = {}, ...children) {
@@ -17,33 +23,38 @@ export function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
-function frame(height, label, kind) {
+function frame(width, height, label, kind) {
   return svg("svg", {
-    viewBox: `0 0 ${WIDTH} ${height}`, class: `chart-svg ${kind}`, role: "img", "aria-label": label,
+    viewBox: `0 0 ${width} ${height}`, width, height, class: `chart-svg ${kind}`, role: "img", "aria-label": label,
     preserveAspectRatio: "xMinYMin meet",
   }, svg("title", {}, label));
 }
 
 /**
  * Horizontal bars, one row per item: `{key, label, value, text, color}`; `text` is written after the bar.
- * The longest bar spans the width left after the labels.
+ * On a narrow box each label sits above its bar instead of beside it.
  */
-export function horizontalBars(items, label) {
-  const row = 34;
-  const left = 170;
+export function horizontalBars(items, label, width) {
+  const narrow = width < NARROW;
+  const row = narrow ? 46 : 34;
+  const left = narrow ? 0 : Math.min(190, width * 0.35);
   const right = 110;
   const max = Math.max(1, ...items.map((i) => i.value));
-  const root = frame(items.length * row + 8, label, "hbars");
+  const root = frame(width, items.length * row + 8, label, "hbars");
   items.forEach((item, index) => {
     const y = 4 + index * row;
-    const width = ((WIDTH - left - right) * item.value) / max;
+    const barY = narrow ? y + 20 : y + 5;
+    const barHeight = narrow ? row - 24 : row - 10;
+    const length = ((width - left - right) * item.value) / max;
     root.append(
-      svg("text", { x: left - 8, y: y + row / 2, class: "axis-label", "text-anchor": "end", "dominant-baseline": "middle" }, item.label),
+      narrow
+        ? svg("text", { x: 0, y: y + 10, class: "axis-label", "dominant-baseline": "middle" }, item.label)
+        : svg("text", { x: left - 8, y: y + row / 2, class: "axis-label", "text-anchor": "end", "dominant-baseline": "middle" }, item.label),
       svg("rect", {
-        x: left, y: y + 5, width: Math.max(width, item.value ? 2 : 0), height: row - 10, rx: 3,
+        x: left, y: barY, width: Math.max(length, item.value ? 2 : 0), height: barHeight, rx: 3,
         class: "bar", fill: item.color, "data-key": item.key, "data-value": item.value,
       }, svg("title", {}, `${item.label}: ${item.text}`)),
-      svg("text", { x: left + width + 6, y: y + row / 2, class: "value-label", "dominant-baseline": "middle" }, item.text),
+      svg("text", { x: left + length + 6, y: barY + barHeight / 2, class: "value-label", "dominant-baseline": "middle" }, item.text),
     );
   });
   return root;
@@ -51,21 +62,21 @@ export function horizontalBars(items, label) {
 
 /** Vertical bars over a 0..1 scale (shares), one per item `{key, label, value, text, color}`; a null
  * value draws no bar but keeps its slot (and says "no data" in its title). */
-export function verticalBars(items, label, noData) {
+export function verticalBars(items, label, noData, width) {
   const height = 220;
   const bottom = 40;
   const top = 22;
-  const slot = (WIDTH - 40) / Math.max(1, items.length);
+  const slot = (width - 40) / Math.max(1, items.length);
   const plot = height - bottom - top;
-  const root = frame(height, label, "vbars");
+  const root = frame(width, height, label, "vbars");
   for (const tick of [0, 0.5, 1]) {
     const y = top + plot * (1 - tick);
     root.append(
-      svg("line", { x1: 36, x2: WIDTH, y1: y, y2: y, class: "grid" }),
+      svg("line", { x1: 36, x2: width, y1: y, y2: y, class: "grid" }),
       svg("text", { x: 32, y, class: "axis-label small", "text-anchor": "end", "dominant-baseline": "middle" }, `${tick * 100}%`),
     );
   }
-  const every = Math.ceil(items.length / 8);
+  const every = Math.ceil(items.length / Math.max(1, Math.floor(width / 80)));
   items.forEach((item, index) => {
     const x = 40 + index * slot;
     const h = item.value === null ? 0 : plot * Math.min(1, item.value);
@@ -83,19 +94,19 @@ export function verticalBars(items, label, noData) {
 }
 
 /** Stacked vertical bars: `groups` `[{key, label, segments: [{value, color, text}]}]` on a count scale. */
-export function stackedBars(groups, label) {
+export function stackedBars(groups, label, width) {
   const height = 220;
   const bottom = 40;
   const top = 22;
   const plot = height - bottom - top;
-  const slot = (WIDTH - 40) / Math.max(1, groups.length);
+  const slot = (width - 40) / Math.max(1, groups.length);
   const max = Math.max(1, ...groups.map((g) => g.segments.reduce((sum, s) => sum + s.value, 0)));
-  const root = frame(height, label, "stacked");
+  const root = frame(width, height, label, "stacked");
   root.append(
-    svg("line", { x1: 36, x2: WIDTH, y1: top + plot, y2: top + plot, class: "grid" }),
+    svg("line", { x1: 36, x2: width, y1: top + plot, y2: top + plot, class: "grid" }),
     svg("text", { x: 32, y: top, class: "axis-label small", "text-anchor": "end", "dominant-baseline": "middle" }, max),
   );
-  const every = Math.ceil(groups.length / 8);
+  const every = Math.ceil(groups.length / Math.max(1, Math.floor(width / 80)));
   groups.forEach((group, index) => {
     const x = 40 + index * slot;
     let y = top + plot;
@@ -127,15 +138,15 @@ function shade(t) {
 }
 
 /** A rows x columns matrix of cells `{row, column, value, lines: [text...], title}`, shaded by value. */
-export function matrix(rows, columns, cells, label) {
-  const size = 130;
+export function matrix(rows, columns, cells, label, boxWidth) {
+  const size = Math.min(130, Math.floor((boxWidth - 28) / columns.length));
   const head = 28;
   const width = head + columns.length * size;
   const height = head + rows.length * (size * 0.62);
   const cellHeight = size * 0.62;
   const max = Math.max(1, ...cells.map((c) => c.value));
   const root = svg("svg", {
-    viewBox: `0 0 ${width} ${height}`, class: "chart-svg matrix", role: "img", "aria-label": label,
+    viewBox: `0 0 ${width} ${height}`, width, height, class: "chart-svg matrix", role: "img", "aria-label": label,
   }, svg("title", {}, label));
   columns.forEach((column, index) => root.append(svg("text", {
     x: head + index * size + size / 2, y: head / 2 + 2, class: "axis-label strong", "text-anchor": "middle",
