@@ -304,6 +304,14 @@ def test_phone_width_has_no_sideways_scroll(browser: Any, server: Server, who: s
         width = tab.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"{who}: page is {width}px wide"
         assert tab.locator("#matrix svg rect.cell").count() == 9
+        small = tab.evaluate(
+            """[...document.querySelectorAll('button, a, select, input')]
+                .filter((e) => e.offsetParent !== null)
+                .map((e) => [e, e.getBoundingClientRect()])
+                .filter(([, r]) => r.height < 44 || r.width < 44)
+                .map(([e, r]) => `${e.outerHTML.slice(0, 60)} ${r.width}x${r.height}`)"""
+        )
+        assert small == []
         if who == "dima":
             _shot(tab, "analytics-phone")
     finally:
