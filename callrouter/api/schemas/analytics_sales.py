@@ -77,12 +77,26 @@ class FunnelRowRead(ReadModel):
 
 
 class StatusShareRead(ReadModel):
+    """Clients with ``status`` on the reference day and their share of all the caller's clients."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "regular", "clients": 412, "share": 0.1873}]}
+    )
     status: ClientStatus
     clients: int
     share: float | None
 
 
 class StatusTransitionRead(ReadModel):
+    """Clients that moved ``from_status`` -> ``to_status`` in ``month`` (from the status history)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"month": "2026-10", "from_status": "regular", "to_status": "departed", "clients": 17}
+            ]
+        }
+    )
     month: str
     from_status: ClientStatus
     to_status: ClientStatus
@@ -90,6 +104,11 @@ class StatusTransitionRead(ReadModel):
 
 
 class MatrixCellRead(ReadModel):
+    """One ABC x XYZ cell: the caller's clients in it and their revenue."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"abc": "A", "xyz": "X", "clients": 38, "revenue": "18250000.00"}]}
+    )
     abc: AbcClass
     xyz: XyzClass
     clients: int
@@ -99,6 +118,22 @@ class MatrixCellRead(ReadModel):
 class TrendPointRead(ReadModel):
     """Missed calls created ``start`` .. ``end`` (company days) and how fast they were called back."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "start": "2026-11-23",
+                    "end": "2026-11-29",
+                    "missed": 42,
+                    "called_back": 37,
+                    "callback_rate": 0.881,
+                    "median_callback_seconds": 840.0,
+                    "p90_callback_seconds": 5400.0,
+                    "escalated": 3,
+                }
+            ]
+        }
+    )
     start: date
     end: date
     missed: int
