@@ -8,6 +8,7 @@ row. Scoped by role: a manager sees their clients, a controller the team's, dire
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
@@ -16,7 +17,7 @@ from pydantic import BaseModel
 from callrouter.api.deps import CurrentUser, DbSession, container_of
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.exports import ExportFormat, export
-from callrouter.api.pagination import Page, Paging
+from callrouter.api.pagination import Page, PageParams, Paging
 from callrouter.api.routes.analytics import FILE_RESPONSES, AsOf, Format
 from callrouter.api.routes.crud import CompanyToday
 from callrouter.api.routes.missed_reports import visible_managers
@@ -50,16 +51,16 @@ def _rows(items: Sequence[object], read: type[ReadT]) -> list[ReadT]:
     return [read.model_validate(item) for item in items]
 
 
-def _paged(
-    rows: list[ReadT], read: type[ReadT], fmt: ExportFormat, paging: Any, filename: str
-) -> Page[ReadT] | Any:
+def _paged(rows: list[ReadT], read: type[ReadT], fmt: ExportFormat, paging: PageParams, filename: str) -> Any:
+    """One page of ``rows`` as JSON, or every row as a CSV / XLSX file."""
     if fmt is not ExportFormat.JSON:
         return export(rows, read, fmt, filename)
     page = rows[paging.offset : paging.offset + paging.limit]
     return Page[read](items=page, total=len(rows), limit=paging.limit, offset=paging.offset)  # type: ignore[valid-type]
 
 
-def _report(rows: list[ReadT], read: type[ReadT], fmt: ExportFormat, as_of: Any, filename: str) -> Any:
+def _report(rows: list[ReadT], read: type[ReadT], fmt: ExportFormat, as_of: date, filename: str) -> Any:
+    """Every row of a summary on ``as_of`` as JSON, or as a CSV / XLSX file."""
     if fmt is not ExportFormat.JSON:
         return export(rows, read, fmt, filename)
     return Report[read](items=rows, as_of=as_of)  # type: ignore[valid-type]
