@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -104,12 +104,16 @@ def _seed(server: Server) -> None:
             session.add(deal)
             session.flush()
             session.add_all(DealStage(deal_id=deal.id, stage=s, entered_at=now) for s in stages)
+        # inside this company week even just after Monday midnight
+        local = datetime.now(ZoneInfo(server.settings.company_timezone))
+        monday = datetime.combine(local.date() - timedelta(days=local.weekday()), time(), local.tzinfo)
+        age = min(timedelta(minutes=90), (local - monday) / 2)
         for who, client, called_back in (
             (maria, romashka, True),
             (maria, vasilek, False),
             (ivan, bereza, True),
         ):
-            missed = add_missed(session, "+79161234567", who, client, timedelta(minutes=90))
+            missed = add_missed(session, "+79161234567", who, client, age)
             if called_back:
                 missed.called_back_at = missed.created_at + timedelta(minutes=20)
 
