@@ -81,6 +81,14 @@ def test_needs_as_of_a_day_reads_only_older_needs(env: str) -> None:
     assert "Sand" in late.output and "80.000" in late.output and "2 groups" in late.output
 
 
+def test_needs_filters(env: str) -> None:
+    sand = runner.invoke(app, ["analytics", "needs", "--product", "Sand", "--as-of", "2024-06-30"], env=WIDE)
+    nobody = runner.invoke(app, ["analytics", "needs", "--region", "Nowhere"], env=WIDE)
+    assert sand.exit_code == 0, sand.output
+    assert "Sand" in sand.output and "Cement" not in sand.output and "1 groups" in sand.output
+    assert "0 groups" in nobody.output
+
+
 def test_funnel_prints_stages_with_conversion(env: str) -> None:
     result = runner.invoke(app, ["analytics", "funnel", "--as-of", "2024-05-31", "--months", "1"], env=WIDE)
 
@@ -98,6 +106,14 @@ def test_funnel_prints_stages_with_conversion(env: str) -> None:
         ["all", "Anna Petrova", "won", "0", "-"],  # after an empty stage: no conversion
         ["all", "Anna Petrova", "lost", "0", "-"],
     ]
+
+
+def test_funnel_of_another_manager_is_empty(env: str) -> None:
+    result = runner.invoke(
+        app, ["analytics", "funnel", "--as-of", "2024-05-31", "--manager-id", "999"], env=WIDE
+    )
+    assert result.exit_code == 0, result.output
+    assert not [line for line in result.output.splitlines() if line.startswith("│")]
 
 
 def test_funnel_refuses_a_bad_grouping(env: str) -> None:
