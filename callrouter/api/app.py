@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from callrouter.api import health, routing_dry_run, twilio_webhooks
+from callrouter.api import health, routing_dry_run, twilio_webhooks, workspace_analytics
 from callrouter.api.errors import install_error_handlers
 from callrouter.api.middleware import install_middleware
 from callrouter.api.routes import (
     analytics,
     analytics_people,
+    analytics_sales,
     auth,
     calls,
     cards,
@@ -72,6 +73,7 @@ def create_app(container: Container) -> FastAPI:
         analytics.pins,
         analytics_people.router,
         analytics_people.refine_router,
+        analytics_sales.router,
         escalation_admin.router,
         notifications.router,
         notification_groups.router,
@@ -85,5 +87,6 @@ def create_app(container: Container) -> FastAPI:
     app.include_router(routing_dry_run.router)
     app.include_router(click_to_call.router)
     app.include_router(twilio_webhooks.router)
+    app.include_router(workspace_analytics.router)
     mount_workspace(app)
     return app

@@ -61,7 +61,8 @@ def page_language(request: Request, default: str) -> str:
     return chosen or negotiate(request.headers.get("accept-language"), default)
 
 
-def render_page(language: str, timezone: str) -> str:
+def render_page(language: str, timezone: str, template: str = "workspace.html") -> str:
+    """``template`` in ``language``, with the scripts' texts and the company timezone in its boot JSON."""
     l10n = Localizer.of(language, timezone)
     context: dict[str, Any] = {
         "_": l10n.gettext,
@@ -73,7 +74,7 @@ def render_page(language: str, timezone: str) -> str:
             ensure_ascii=False,
         ).replace("</", "<\\/"),
     }
-    return ENVIRONMENT.get_template("workspace.html").render(context)
+    return ENVIRONMENT.get_template(template).render(context)
 
 
 @router.get("/workspace", response_class=HTMLResponse)

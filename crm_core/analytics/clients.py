@@ -42,6 +42,13 @@ class ClientLine:
     monetary: Decimal | None
 
 
+def status_on(summary: queries.ShipmentSummary, as_of: date, thresholds: Thresholds) -> ClientStatus:
+    """The rule's status on ``as_of``, or the stored one while a person's pin holds on that day."""
+    if summary.pinned and (summary.pinned_until is None or summary.pinned_until >= as_of):
+        return summary.status
+    return classify(summary.shipment_count, summary.last_shipped_on, as_of, thresholds.status)
+
+
 def client_lines(session: Session, as_of: date, thresholds: Thresholds) -> list[ClientLine]:
     """Every counterparty's line on ``as_of``, by name."""
     abc = {
@@ -55,12 +62,7 @@ def client_lines(session: Session, as_of: date, thresholds: Thresholds) -> list[
     lines = []
     for summary in queries.shipment_summaries(session, as_of):
         cid = summary.counterparty_id
-        pinned = summary.pinned and (summary.pinned_until is None or summary.pinned_until >= as_of)
-        status = (
-            summary.status
-            if pinned
-            else classify(summary.shipment_count, summary.last_shipped_on, as_of, thresholds.status)
-        )
+        status = status_on(summary, as_of, thresholds)
         name, manager_id = cards[cid]
         a, r = abc.get(cid), rfm.get(cid)
         lines.append(

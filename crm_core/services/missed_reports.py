@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import Exists, exists, or_, select
@@ -75,8 +75,19 @@ def _escalated() -> Exists:
     )
 
 
-def missed_calls_by_manager(session: Session, start: datetime, end: datetime) -> list[ManagerMissedStats]:
-    """Missed calls created in ``[start, end)`` per assigned manager, ordered by manager name."""
+@dataclass(frozen=True, slots=True)
+class MissedCallFact:
+    """One missed call as the reports read it: who owned it, when, how long until the callback."""
+
+    manager_id: int | None
+    manager_name: str | None
+    created_at: datetime
+    callback_seconds: float | None
+    escalated: bool
+
+
+def missed_call_facts(session: Session, start: datetime, end: datetime) -> list[MissedCallFact]:
+    """The missed calls created in ``[start, end)`` (an empty or reversed range is a ``ValueError``)."""
     if end <= start:
         raise ValueError(f"empty period: {start.isoformat()} .. {end.isoformat()}")
     rows = session.execute(
@@ -90,25 +101,52 @@ def missed_calls_by_manager(session: Session, start: datetime, end: datetime) ->
         .outerjoin(Manager, Manager.id == MissedCall.assigned_manager_id)
         .where(MissedCall.created_at >= start, MissedCall.created_at < end)
     ).all()
-    groups: dict[int | None, list[tuple[str | None, float | None, bool]]] = defaultdict(list)
-    for manager_id, name, created_at, called_back_at, escalated in rows:
-        delay = (called_back_at - created_at).total_seconds() if called_back_at is not None else None
-        groups[manager_id].append((name, delay, bool(escalated)))
-    stats = []
-    for manager_id, calls in groups.items():
-        delays = [d for _, d, _ in calls if d is not None]
-        stats.append(
-            ManagerMissedStats(
-                manager_id=manager_id,
-                manager_name=calls[0][0],
-                missed=len(calls),
-                called_back=len(delays),
-                callback_rate=len(delays) / len(calls),
-                median_callback_seconds=percentile(delays, 0.5),
-                p90_callback_seconds=percentile(delays, 0.9),
-                escalated=sum(1 for _, _, e in calls if e),
-            )
+    return [
+        MissedCallFact(
+            manager_id,
+            name,
+            created_at,
+            (called_back_at - created_at).total_seconds() if called_back_at is not None else None,
+            bool(escalated),
         )
+        for manager_id, name, created_at, called_back_at, escalated in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CallbackDiscipline:
+    """Callback figures of a group of missed calls: rate, median and p90 time to callback, escalations."""
+
+    missed: int
+    called_back: int
+    callback_rate: float
+    median_callback_seconds: float | None
+    p90_callback_seconds: float | None
+    escalated: int
+
+
+def discipline(calls: Sequence[MissedCallFact]) -> CallbackDiscipline:
+    """The callback figures of ``calls`` (a rate of 0 for no calls)."""
+    delays = [c.callback_seconds for c in calls if c.callback_seconds is not None]
+    return CallbackDiscipline(
+        missed=len(calls),
+        called_back=len(delays),
+        callback_rate=len(delays) / len(calls) if calls else 0.0,
+        median_callback_seconds=percentile(delays, 0.5),
+        p90_callback_seconds=percentile(delays, 0.9),
+        escalated=sum(1 for c in calls if c.escalated),
+    )
+
+
+def missed_calls_by_manager(session: Session, start: datetime, end: datetime) -> list[ManagerMissedStats]:
+    """Missed calls created in ``[start, end)`` per assigned manager, ordered by manager name."""
+    groups: dict[int | None, list[MissedCallFact]] = defaultdict(list)
+    for fact in missed_call_facts(session, start, end):
+        groups[fact.manager_id].append(fact)
+    stats = [
+        ManagerMissedStats(manager_id, calls[0].manager_name, **asdict(discipline(calls)))
+        for manager_id, calls in groups.items()
+    ]
     return sorted(stats, key=lambda s: (s.manager_name is None, s.manager_name or "", s.manager_id or 0))
 
 

@@ -81,7 +81,8 @@ class OpenMissedCallRead(BaseModel):
     escalated: bool
 
 
-def _visible_managers(session: DbSession, viewer: Viewer) -> set[int | None]:
+def visible_managers(session: DbSession, viewer: Viewer) -> set[int | None]:
+    """The managers whose missed calls the viewer sees (``None``: the unassigned ones, for see-all roles)."""
     visible: set[int | None] = set(session.scalars(scoped(viewer, Manager).with_only_columns(Manager.id)))
     if viewer.sees_all:
         visible.add(None)
@@ -101,12 +102,12 @@ def missed_calls_per_manager(
         stats = missed_reports.missed_calls_by_manager(session, since, until)
     except ValueError as exc:
         raise InvalidInput("empty-period", {"field": "until", "reason": str(exc)}) from None
-    visible = _visible_managers(session, user.viewer)
+    visible = visible_managers(session, user.viewer)
     return [ManagerMissedStatsRead.model_validate(s) for s in stats if s.manager_id in visible]
 
 
 @router.get("/open-missed-calls", summary="Missed calls still waiting for a callback, oldest first, with age")
 def open_missed_calls(user: CurrentUser, session: DbSession) -> list[OpenMissedCallRead]:
-    visible = _visible_managers(session, user.viewer)
+    visible = visible_managers(session, user.viewer)
     rows = missed_reports.open_missed_calls(session, utcnow(), managers=visible)
     return [OpenMissedCallRead.model_validate(r) for r in rows]

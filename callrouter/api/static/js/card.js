@@ -4,7 +4,7 @@ import { $, el, toast } from "./dom.js";
 import { _, when } from "./i18n.js";
 import { callActions } from "./phone.js";
 
-const STATUSES = {
+export const STATUSES = {
   potential: () => _("potential client"),
   one_time_fresh: () => _("one-time, recent"),
   regular: () => _("regular client"),
