@@ -1,4 +1,4 @@
-"""GET /workspace/analytics: language, safe headers, own assets, only real (or announced) API paths."""
+"""GET /workspace/analytics: language, safe headers, own assets, only real API paths."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from callrouter.api.workspace import STATIC_DIR
 from tests.workspace.test_page import _Assets, _template
 
 SCRIPT = (STATIC_DIR / "js" / "analytics.js").read_text(encoding="utf-8")
-# provided by another part of the system; until it is there the page shows these sections as unavailable
-ANNOUNCED = {"/api/v1/analytics/forgotten", "/api/v1/analytics/kpi"}
 
 
 def test_page_is_russian_by_default_with_the_workspace_headers(client: TestClient) -> None:
@@ -42,16 +40,18 @@ def test_the_workspace_links_the_page_for_supervisors_only(client: TestClient) -
     assert link is not None and 'data-roles="controller director admin"' in link.group(0)
 
 
-def test_every_api_path_the_page_reads_exists_or_is_announced(app: FastAPI) -> None:
+def test_every_api_path_the_page_reads_exists(app: FastAPI) -> None:
     read = set(re.findall(r"""[`"](/(?:analytics|managers|me)[a-z/-]*)""", SCRIPT))
     paths = {"/api/v1" + path for path in read}
     templates = [_template(path) for path in app.openapi()["paths"]]
     missing = {path for path in paths if not any(t.match(path) for t in templates)}
-    assert missing <= ANNOUNCED and paths >= ANNOUNCED  # missing: none once merged
+    assert not missing
     assert {
         "/api/v1/analytics/status-distribution",
         "/api/v1/analytics/status-transitions",
         "/api/v1/analytics/abc-xyz",
         "/api/v1/analytics/funnel",
         "/api/v1/analytics/callback-trend",
+        "/api/v1/analytics/forgotten",
+        "/api/v1/analytics/kpi",
     } <= paths
