@@ -17,7 +17,7 @@ from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.external_sync import ExternalObject
 from crm_core.models.phones import PhoneNumber
 from crm_core.repositories.routing import numbers_of_counterparty
-from crm_core.syncing.phones import attach, load_numbers, read_phones
+from crm_core.syncing.phones import attach, load_numbers, prune, read_phones
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalClient, ExternalContact
 from crm_core.syncing.state import all_local_ids, audit_change, remember, stored
@@ -42,6 +42,8 @@ def apply_clients(
     cards = _cards(session, known, todo)
     phones = {c.ref: read_phones(c.phones, region, CLIENTS, c.ref, report) for c in todo}
     numbers = load_numbers(session, (e for found in phones.values() for e in found))
+    owners = {ref: card.id for ref, card in cards.items()}
+    pruned = prune(session, source, "counterparty_id", owners, phones, numbers, report)
     for client in todo:
         card: Counterparty | None = cards.get(client.ref)
         manager_id = managers.get(client.manager_ref) if client.manager_ref else None
@@ -54,11 +56,11 @@ def apply_clients(
         else:
             changed = _update(session, card, client, manager_id, report)
         owner = {"counterparty_id": card.id}
-        added = attach(session, phones[client.ref], numbers, owner, CLIENTS, client.ref, report)
+        added = attach(session, phones[client.ref], numbers, owner, CLIENTS, client.ref, report, source)
         counts = report.of(CLIENTS)
         if created:
             counts.created += 1
-        elif changed or added:
+        elif changed or added or client.ref in pruned:
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -180,6 +182,9 @@ def apply_contacts(
     people = {p.id: p for p in session.scalars(select(ContactPerson).where(ContactPerson.id.in_(ids)))}
     phones = {c.ref: read_phones(c.phones, region, CONTACTS, c.ref, report) for c in todo}
     numbers = load_numbers(session, (e for found in phones.values() for e in found))
+    linked = {c.ref: known[c.ref].local_id for c in todo if not c.deleted and c.ref in known}
+    owners = {ref: pid for ref, pid in linked.items() if pid is not None and pid in people}
+    pruned = prune(session, source, "contact_person_id", owners, phones, numbers, report)
     for contact in todo:
         state = known.get(contact.ref)
         person = people.get(state.local_id) if state is not None and state.local_id else None
@@ -198,10 +203,10 @@ def apply_contacts(
         created = person is None
         person, changed = _write_contact(session, person, contact, counterparty_id, report)
         owner = {"contact_person_id": person.id}
-        added = attach(session, phones[contact.ref], numbers, owner, CONTACTS, contact.ref, report)
+        added = attach(session, phones[contact.ref], numbers, owner, CONTACTS, contact.ref, report, source)
         if created:
             counts.created += 1
-        elif changed or added:
+        elif changed or added or contact.ref in pruned:
             counts.updated += 1
         else:
             counts.unchanged += 1
