@@ -3,9 +3,9 @@
 
 It follows 1C's documented behaviour: ``/<base>/odata/standard.odata/<EntitySet>``; Atom XML unless
 ``$format=json``; the ``odata.metadata`` / ``value`` envelope; ``$top``, ``$skip``, ``$orderby``,
-``$select`` and a ``$filter`` of ``and``-joined ``<field> <op> <literal>`` comparisons (``datetime'...'``,
-``guid'...'``, strings, numbers, booleans); ``odata.count`` as a string with ``$inlinecount=allpages``;
-Basic auth with the login UTF-8 encoded; errors in the ``odata.error`` envelope.
+``$select`` and a ``$filter`` of ``and``/``or``-joined ``<field> <op> <literal>`` comparisons
+(``datetime'...'``, ``guid'...'``, strings, numbers, booleans); ``odata.count`` as a string with
+``$inlinecount=allpages``; Basic auth with the login UTF-8 encoded; errors in the ``odata.error`` envelope.
 """
 
 from __future__ import annotations
@@ -53,15 +53,22 @@ def _literal(text: str) -> Any:
 
 
 def compile_filter(expression: str) -> Callable[[Entity], bool]:
-    """A predicate for ``a ge datetime'...' and b eq false``; anything else is a bad filter."""
-    tests = []
-    for part in re.split(r"\s+and\s+", expression):
-        match = _COMPARISON.match(part)
-        if match is None:
-            raise BadFilter(f"cannot parse {part!r}")
-        field, op, literal = match.groups()
-        tests.append((field, _OPS[op], _literal(literal)))
-    return lambda e: all(field in e and op(e[field], value) for field, op, value in tests)
+    """A predicate for ``a ge datetime'...' and b eq false`` or ``r eq guid'..' or r eq guid'..'``.
+
+    ``and`` binds tighter than ``or`` (no parentheses); anything else is a bad filter."""
+    alternatives = []
+    for alternative in re.split(r"\s+or\s+", expression):
+        tests = []
+        for part in re.split(r"\s+and\s+", alternative):
+            match = _COMPARISON.match(part)
+            if match is None:
+                raise BadFilter(f"cannot parse {part!r}")
+            field, op, literal = match.groups()
+            tests.append((field, _OPS[op], _literal(literal)))
+        alternatives.append(tests)
+    return lambda e: any(
+        all(field in e and op(e[field], value) for field, op, value in tests) for tests in alternatives
+    )
 
 
 class StandIn1C:
