@@ -84,6 +84,8 @@ class StandIn1C:
         self.fail: Callable[[str, int], bool] | None = None
         """Called with (entity set, $skip); True makes that request answer 500."""
         self.requests: list[str] = []
+        self.queries: list[tuple[str, dict[str, str]]] = []
+        """Every request's entity set and query parameters, in order."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -155,6 +157,7 @@ class StandIn1C:
                 entity_set = path[len(prefix) :]
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 standin.requests.append(entity_set)
+                standin.queries.append((entity_set, params))
                 if standin.fail is not None and standin.fail(entity_set, int(params.get("$skip", "0"))):
                     self._send_json(500, _error("0", "Внутренняя ошибка сервера"))
                     return
