@@ -71,6 +71,17 @@ def compile_filter(expression: str) -> Callable[[Entity], bool]:
     )
 
 
+_REF_EQ = re.compile(r"^\s*Ref_Key\s+eq\s+guid'([0-9a-fA-F-]+)'\s*$")
+
+
+def _refs_only(expression: str) -> list[str] | None:
+    """The references of a filter made only of ``Ref_Key eq guid'...'`` joined by ``or``, else None."""
+    if not expression:
+        return None
+    matches = [_REF_EQ.match(part) for part in re.split(r"\s+or\s+", expression)]
+    return [m.group(1) for m in matches if m] if all(matches) else None
+
+
 class StandIn1C:
     """Entity sets in memory, served on a free port; ``fail`` injects 500s for the tests."""
 
@@ -108,7 +119,10 @@ class StandIn1C:
             return 404, _error("9", f"Не найден объект {entity_set}")
         rows = self.sets[entity_set]
         try:
-            if "$filter" in params:
+            if (refs := _refs_only(params.get("$filter", ""))) is not None:  # 1C looks these up by index
+                index = {e["Ref_Key"]: e for e in rows}
+                rows = [index[ref] for ref in dict.fromkeys(refs) if ref in index]
+            elif "$filter" in params:
                 rows = [e for e in rows if compile_filter(params["$filter"])(e)]
         except BadFilter as exc:
             return 400, _error("6", f"Ошибка разбора условия: {exc}")
