@@ -20,7 +20,16 @@ from crm_core.repositories.routing import numbers_of_counterparty
 from crm_core.syncing.phones import attach, load_numbers, prune, read_phones
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalClient, ExternalContact
-from crm_core.syncing.state import CLIENT, CONTACT, USER, all_local_ids, audit_change, remember, stored
+from crm_core.syncing.state import (
+    CLIENT,
+    CONTACT,
+    USER,
+    all_local_ids,
+    audit_change,
+    is_current,
+    remember,
+    stored,
+)
 
 CLIENTS = "clients"
 CONTACTS = "contacts"
@@ -76,9 +85,7 @@ def apply_clients(
 
 def _unchanged(known: dict[str, ExternalObject], ref: str, version: str | None) -> bool:
     state = known.get(ref)
-    return (
-        bool(version) and state is not None and state.local_id is not None and state.data_version == version
-    )
+    return is_current(state, version) and state is not None and state.local_id is not None
 
 
 def _cards(

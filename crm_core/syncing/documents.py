@@ -18,7 +18,7 @@ from crm_core.models.enums import ShipmentKind
 from crm_core.models.sales import Shipment
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalDocument
-from crm_core.syncing.state import CLIENT, DOCUMENT, all_local_ids, audit_change, remember, stored
+from crm_core.syncing.state import CLIENT, DOCUMENT, all_local_ids, audit_change, is_current, remember, stored
 
 KIND = "documents"
 
@@ -36,9 +36,7 @@ def apply_documents(
     keys (one indexed ``IN`` query per batch) and written with bulk statements."""
     counts = report.of(KIND)
     known = stored(session, source, DOCUMENT, (d.ref for d in documents))
-    todo = [
-        d for d in documents if not (d.version and d.ref in known and known[d.ref].data_version == d.version)
-    ]
+    todo = [d for d in documents if not is_current(known.get(d.ref), d.version)]
     counts.unchanged += len(documents) - len(todo)
     if not todo:
         return

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from crm_core.models.people import Manager
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalUser
-from crm_core.syncing.state import USER, audit_change, remember, stored
+from crm_core.syncing.state import USER, audit_change, is_current, remember, stored
 
 KIND = "users"
 
@@ -38,7 +38,7 @@ def apply_users(session: Session, source: str, users: Sequence[ExternalUser], re
         manager: Manager | None = (
             managers.get(state.local_id) if state is not None and state.local_id is not None else None
         )
-        if manager is not None and state is not None and state.data_version == user.version and user.version:
+        if manager is not None and is_current(state, user.version):
             counts.unchanged += 1
             continue
         if manager is None:

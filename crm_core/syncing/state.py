@@ -30,6 +30,11 @@ def stored(session: Session, source: str, kind: str, refs: Iterable[str]) -> dic
     return found
 
 
+def is_current(state: ExternalObject | None, version: str | None) -> bool:
+    """Whether ``version`` (1C's ``DataVersion``) is the one last applied for this stored state."""
+    return bool(version) and state is not None and state.data_version == version
+
+
 def applied_versions(session: Session, source: str, kind: str) -> dict[str, str | None]:
     """Every stored reference of ``kind`` with the ``DataVersion`` last applied (what a run may skip)."""
     stmt = select(ExternalObject.ref, ExternalObject.data_version).where(

@@ -50,6 +50,11 @@ def scan(
     return [e for page in client.pages(entity_set, select=(*_SCAN, *extra), filter_=filter_) for e in page]
 
 
+def stale(versions: Mapping[str, str | None], applied: Applied) -> list[str]:
+    """The references whose version in 1C is not the one last applied (new ones included)."""
+    return [ref for ref, version in versions.items() if applied.get(ref) != version]
+
+
 def by_refs_pays(changed: int, total: int) -> bool:
     """Whether reading ``changed`` of ``total`` objects by reference beats reading the whole set.
 
@@ -79,7 +84,7 @@ def changed_clients(client: ODataClient, profile: Profile, applied: Applied) -> 
             for e in scan(client, profile.partners)
         }
         card_set = profile.partners
-    todo = [ref for ref, version in versions.items() if applied.get(ref) != version]
+    todo = stale(versions, applied)
     if not by_refs_pays(len(todo), len(versions)):
         return Changes(reader.clients(client, profile), 0, set(versions))
 
@@ -107,7 +112,7 @@ def changed_contacts(client: ODataClient, profile: Profile, applied: Applied) ->
     if profile.contacts is None:
         return Changes(iter(()))
     versions = {e["Ref_Key"]: e.get("DataVersion") for e in scan(client, profile.contacts)}
-    todo = [ref for ref, version in versions.items() if applied.get(ref) != version]
+    todo = stale(versions, applied)
     if not by_refs_pays(len(todo), len(versions)):
         return Changes(reader.contacts(client, profile), 0, set(versions))
     entity_set = profile.contacts
@@ -130,7 +135,7 @@ def changed_documents(
         for entity_set, is_return in reader.document_sets(profile)
     }
     seen = {ref for versions in found.values() for ref in versions}
-    todo = {key: [r for r, v in versions.items() if applied.get(r) != v] for key, versions in found.items()}
+    todo = {key: stale(versions, applied) for key, versions in found.items()}
     changed = sum(len(refs) for refs in todo.values())
     if not by_refs_pays(changed, len(seen)):
         return Changes(reader.documents(client, profile, since, names), 0, seen)
