@@ -87,10 +87,12 @@ async def test_ready_and_admin_api_show_the_last_run(
         with TestClient(create_app(container)) as client:
             ready = client.get("/ready").json()
             assert ready["checks"]["onec"]["last_run"]["status"] == "completed"
+            assert ready["checks"]["onec"]["last_run"]["kind"] == "full"  # the first run
             token = issue_access_token(settings.signing_key, admin.id)
             status = client.get("/api/v1/sync/1c", headers={"Authorization": f"Bearer {token}"}).json()
             last = status["last_run"]
             assert last["counts"]["clients"]["created"] == 2 and last["duration_s"] >= 0
+            assert last["kind"] == "full"
             assert any("unreadable phone" in p for p in last["problems"])
             assert "callrouter_sync_runs_total" in client.get("/metrics").text
             assert client.get("/api/v1/sync/1c").status_code == 401
