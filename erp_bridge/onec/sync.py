@@ -2,7 +2,7 @@
 
 An incremental run reads only what changed since the versions last applied (:mod:`changes`); a full run
 (nightly, ``--full``, the first run) re-reads and re-applies every catalog object and archives the clients
-1C deleted outright.
+1C deleted outright. Documents of the window are read by their changes in both kinds.
 
 Each page is applied and committed on its own (with the ``DataVersion`` it applied), so a run that fails
 half-way leaves whole pages behind and the next run resumes by skipping what is already current. A dry run
@@ -144,12 +144,9 @@ def _steps(
         _changed_catalogs(session, client, profile, options, report, commit)
     since = (options.today or date.today()) - timedelta(days=options.window_days)
     names = reader.products(client, profile)
-    if options.full:
-        documents = changes.Changes(reader.documents(client, profile, since, names))
-    else:
-        applied = applied_versions(session, SOURCE, DOCUMENT)
-        documents = changes.changed_documents(client, profile, since, names, applied)
-        report.of(DOCUMENTS).unchanged += documents.skipped
+    applied = applied_versions(session, SOURCE, DOCUMENT)  # documents: changed ones only, in either kind
+    documents = changes.changed_documents(client, profile, since, names, applied)
+    report.of(DOCUMENTS).unchanged += documents.skipped
     seen = set(documents.seen)
     for page in documents.pages:
         apply_documents(session, SOURCE, page, report)
