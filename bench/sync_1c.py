@@ -5,8 +5,9 @@ Run: ``.venv/bin/python -m bench.sync_1c [--clients N] [--lines N] [--backend sq
 process serves a deterministic UT 11 base over real HTTP (13,000 partners, each with a counterparty and
 two phones, 50 users, 2,000 products, documents of 10 goods lines dated within the 45-day window, 5 %
 returns). The parent runs the real sync (OData client, paging, crm_core.syncing, page commits) into a
-fresh migrated database three times: full, again with nothing changed, and after 1 % of the partners
-and 1 % of the documents were changed. Peak memory is the sync process's maximum resident set size
+fresh migrated database four times: the first (full) run, an incremental run with nothing changed, an
+incremental run after 1 % of the partners and 1 % of the documents were changed, and the nightly full
+run (every catalog object re-read and re-applied). Peak memory is the sync process's maximum resident set size
 (the stand-in lives in the other process). CPU seconds are printed for the sync and for the stand-in
 (which sorts, filters and serializes every page as 1C would): unlike wall time they do not grow when other
 work shares the machine.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import resource
 import time
@@ -99,12 +101,12 @@ def _serve(conn: Connection, clients: int, lines: int) -> None:
                 conn.send(time.process_time())
 
 
-def _run(url: str, standin_url: str) -> tuple[float, float, str]:
+def _run(url: str, standin_url: str, full: bool) -> tuple[float, float, str]:
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     started, cpu = time.perf_counter(), time.process_time()
     with ODataClient(standin_url, LOGIN, PASSWORD, timeout_s=300) as client:
-        report = run_sync(sessions, client, UT11, SyncOptions(today=TODAY))
+        report = run_sync(sessions, client, UT11, SyncOptions(today=TODAY, full=full))
     engine.dispose()
     return time.perf_counter() - started, time.process_time() - cpu, report.summary()
 
@@ -124,18 +126,26 @@ def main() -> None:
     try:
         standin_url = parent.recv()
         with throwaway_database(backend, migrate=True) as url:
-            for label in ("full", "unchanged", "1 % changed"):
+            runs = [
+                ("first (full)", True),
+                ("unchanged", False),
+                ("1 % changed", False),
+                ("nightly full", True),
+            ]
+            for label, full in runs:
                 if label == "1 % changed":
                     parent.send("change")
                     print(f"changed {parent.recv()} objects in 1C")
                 parent.send("cpu")
                 standin_cpu = parent.recv()
-                wall, cpu, summary = _run(url, standin_url)
+                load = os.getloadavg()[0]
+                wall, cpu, summary = _run(url, standin_url, full)
                 parent.send("cpu")
                 standin_cpu = parent.recv() - standin_cpu
                 print(
                     f"{backend} {label}: {wall:.1f} s wall, sync {cpu:.1f} s CPU,"
-                    f" stand-in {standin_cpu:.1f} s CPU -- {summary}",
+                    f" stand-in {standin_cpu:.1f} s CPU, load {load:.1f} -> {os.getloadavg()[0]:.1f}"
+                    f" -- {summary}",
                     flush=True,
                 )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 
 from callrouter.settings import Settings
 from callrouter.wiring import Container
-from crm_core.syncing import SyncReport
+from crm_core.syncing import SyncReport, last_full_start
 from erp_bridge.onec.client import ODataClient
 from erp_bridge.onec.profiles import load_profile
+from erp_bridge.onec.schedule import full_due
 from erp_bridge.onec.sync import SOURCE, Progress, SyncFailed, SyncOptions, run_sync
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,16 @@ def build_client(settings: Settings) -> ODataClient:
 
 
 async def sync_1c(
-    container: Container, *, dry_run: bool = False, on_progress: Progress | None = None
+    container: Container,
+    *,
+    dry_run: bool = False,
+    full: bool = False,
+    on_progress: Progress | None = None,
 ) -> SyncReport:
-    """One run; raises :class:`SyncFailed` when it could not complete (what was committed stays)."""
+    """One run; raises :class:`SyncFailed` when it could not complete (what was committed stays).
+
+    The run is full when ``full`` is asked for or :func:`full_due` says so (none yet, or none since
+    ``CALLROUTER_1C_FULL_AT`` in the company timezone); otherwise it is incremental."""
     settings = container.settings
     profile = load_profile(settings.onec_profile)
     loop = asyncio.get_running_loop()
@@ -54,8 +62,15 @@ async def sync_1c(
 
     def work() -> SyncReport:
         with build_client(settings) as client:
-            today = datetime.now(ZoneInfo(settings.company_timezone)).date()  # the window's end
-            options = SyncOptions(region=settings.default_region, today=today, dry_run=dry_run)
+            now = datetime.now(ZoneInfo(settings.company_timezone))
+            with container.sessions() as session:
+                last_full = last_full_start(session, SOURCE)
+            options = SyncOptions(
+                region=settings.default_region,
+                today=now.date(),  # the window's end
+                dry_run=dry_run,
+                full=full or full_due(now, settings.onec_full_at, last_full),
+            )
             return run_sync(
                 container.sessions, client, profile, options, after_commit=invalidate, on_progress=on_progress
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
@@ -120,6 +121,13 @@ class Settings(BaseSettings):
     onec_password: SecretStr | None = Field(default=None, validation_alias="CALLROUTER_1C_PASSWORD")
     onec_profile: str = Field(default="ut11", validation_alias="CALLROUTER_1C_PROFILE")
     onec_interval_s: float = Field(default=900.0, ge=30, validation_alias="CALLROUTER_1C_INTERVAL_S")
+    # the first run after this time of day (company timezone) re-reads every catalog object; "" = never
+    onec_full_at: time | None = Field(default=time(2, 0), validation_alias="CALLROUTER_1C_FULL_AT")
+
+    @field_validator("onec_full_at", mode="before")
+    @classmethod
+    def _no_nightly_full_run(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off", "never") else value
 
     @field_validator("api_bind", "agi_bind")
     @classmethod

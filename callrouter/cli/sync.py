@@ -30,6 +30,9 @@ app = typer.Typer(help="Synchronize with an outside system of record.", no_args_
 @app.command("1c")
 def sync_one_c(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Read 1C and report, write nothing")] = False,
+    full: Annotated[
+        bool, typer.Option("--full", help="Re-read every catalog object, not only the changed ones")
+    ] = False,
 ) -> None:
     """Read users, clients, contact persons and recent sales/returns from 1C's OData interface."""
     settings = load_settings()
@@ -54,7 +57,7 @@ def sync_one_c(
                     tasks[kind] = progress.add_task(kind, total=None)
                 progress.advance(tasks[kind], count)
 
-            report = asyncio.run(_run(container, dry_run, advance))
+            report = asyncio.run(_run(container, dry_run, full, advance))
     except SyncFailed as exc:
         _print(exc.report, err)
         err.print(f"[red]1C sync could not complete[/red]: {exc}", highlight=False)
@@ -68,9 +71,9 @@ def sync_one_c(
     typer.echo(("dry run, nothing written: " if dry_run else "") + report.summary())
 
 
-async def _run(container: Container, dry_run: bool, advance: OnProgress) -> SyncReport:
+async def _run(container: Container, dry_run: bool, full: bool, advance: OnProgress) -> SyncReport:
     try:
-        return await sync_1c(container, dry_run=dry_run, on_progress=advance)
+        return await sync_1c(container, dry_run=dry_run, full=full, on_progress=advance)
     finally:
         await container.aclose()
 

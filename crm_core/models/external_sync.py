@@ -39,5 +39,7 @@ class SyncRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16), default="running")
+    kind: Mapped[str | None] = mapped_column(String(16))
+    """``full`` (every catalog object re-read and re-applied) or ``incremental`` (changed objects only)."""
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     problems: Mapped[list[Any] | None] = mapped_column(JSON)

@@ -46,6 +46,8 @@ class PhoneNumber(Base):
     extension: Mapped[str | None] = mapped_column(String(MAX_EXTENSION_LENGTH))
     label: Mapped[str | None] = mapped_column(String(50))
     note: Mapped[str | None] = mapped_column(String(500))
+    origin: Mapped[str | None] = mapped_column(String(16))
+    """The outside system that created the number (``1c``), so its sync may remove it; None: added here."""
     counterparty_id: Mapped[int | None] = mapped_column(
         ForeignKey("counterparties.id", ondelete="CASCADE"), index=True
     )

@@ -16,9 +16,17 @@ from crm_core.syncing.rows import (
     ExternalLine,
     ExternalUser,
 )
-from crm_core.syncing.runs import finish_run, last_run, start_run
+from crm_core.syncing.runs import FULL, INCREMENTAL, finish_run, last_full_start, last_run, start_run
+from crm_core.syncing.state import CLIENT, CONTACT, DOCUMENT, USER, applied_versions
+from crm_core.syncing.vanished import archive_vanished_clients, remove_vanished_contacts
 
 __all__ = [
+    "CLIENT",
+    "CONTACT",
+    "DOCUMENT",
+    "FULL",
+    "INCREMENTAL",
+    "USER",
     "ExternalClient",
     "ExternalContact",
     "ExternalDocument",
@@ -26,12 +34,16 @@ __all__ = [
     "ExternalUser",
     "KindCounts",
     "SyncReport",
+    "applied_versions",
     "apply_clients",
     "apply_contacts",
     "apply_documents",
     "apply_users",
+    "archive_vanished_clients",
     "finish_run",
+    "last_full_start",
     "last_run",
+    "remove_vanished_contacts",
     "remove_vanished_documents",
     "start_run",
 ]

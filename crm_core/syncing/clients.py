@@ -17,31 +17,48 @@ from crm_core.models.counterparties import ContactPerson, Counterparty
 from crm_core.models.external_sync import ExternalObject
 from crm_core.models.phones import PhoneNumber
 from crm_core.repositories.routing import numbers_of_counterparty
-from crm_core.syncing.phones import attach, load_numbers, read_phones
+from crm_core.syncing.phones import attach, load_numbers, prune, read_phones
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalClient, ExternalContact
-from crm_core.syncing.state import all_local_ids, audit_change, remember, stored
+from crm_core.syncing.state import (
+    CLIENT,
+    CONTACT,
+    USER,
+    all_local_ids,
+    audit_change,
+    is_current,
+    remember,
+    stored,
+)
 
 CLIENTS = "clients"
 CONTACTS = "contacts"
-_CLIENT_REF = "client"
-_CONTACT_REF = "contact"
-_USER_REF = "user"
 
 
 def apply_clients(
-    session: Session, source: str, clients: Sequence[ExternalClient], region: str, report: SyncReport
+    session: Session,
+    source: str,
+    clients: Sequence[ExternalClient],
+    region: str,
+    report: SyncReport,
+    *,
+    force: bool = False,
 ) -> None:
-    """Create, update or archive the counterparty of every client in this batch; never commits."""
-    known = stored(session, source, _CLIENT_REF, (c.ref for c in clients))
-    todo = [c for c in clients if not _unchanged(known, c.ref, c.version)]
+    """Create, update or archive the counterparty of every client in this batch; never commits.
+
+    ``force`` re-applies clients whose ``DataVersion`` is unchanged too (the nightly full pass: what
+    someone changed here by hand in what 1C owns is put back)."""
+    known = stored(session, source, CLIENT, (c.ref for c in clients))
+    todo = [c for c in clients if force or not _unchanged(known, c.ref, c.version)]
     report.of(CLIENTS).unchanged += len(clients) - len(todo)
     if not todo:
         return
-    managers = all_local_ids(session, source, _USER_REF)
+    managers = all_local_ids(session, source, USER)
     cards = _cards(session, known, todo)
     phones = {c.ref: read_phones(c.phones, region, CLIENTS, c.ref, report) for c in todo}
     numbers = load_numbers(session, (e for found in phones.values() for e in found))
+    owners = {ref: card.id for ref, card in cards.items()}
+    pruned = prune(session, source, "counterparty_id", owners, phones, numbers, report)
     for client in todo:
         card: Counterparty | None = cards.get(client.ref)
         manager_id = managers.get(client.manager_ref) if client.manager_ref else None
@@ -54,23 +71,21 @@ def apply_clients(
         else:
             changed = _update(session, card, client, manager_id, report)
         owner = {"counterparty_id": card.id}
-        added = attach(session, phones[client.ref], numbers, owner, CLIENTS, client.ref, report)
+        added = attach(session, phones[client.ref], numbers, owner, CLIENTS, client.ref, report, source)
         counts = report.of(CLIENTS)
         if created:
             counts.created += 1
-        elif changed or added:
+        elif changed or added or client.ref in pruned:
             counts.updated += 1
         else:
             counts.unchanged += 1
-        remember(session, known, source, _CLIENT_REF, client.ref, card.id, client.version, client.code)
+        remember(session, known, source, CLIENT, client.ref, card.id, client.version, client.code)
     session.flush()
 
 
 def _unchanged(known: dict[str, ExternalObject], ref: str, version: str | None) -> bool:
     state = known.get(ref)
-    return (
-        bool(version) and state is not None and state.local_id is not None and state.data_version == version
-    )
+    return is_current(state, version) and state is not None and state.local_id is not None
 
 
 def _cards(
@@ -166,30 +181,39 @@ def _tax_id_taken(session: Session, card: Counterparty, tax_id: str | None) -> b
 
 
 def apply_contacts(
-    session: Session, source: str, contacts: Sequence[ExternalContact], region: str, report: SyncReport
+    session: Session,
+    source: str,
+    contacts: Sequence[ExternalContact],
+    region: str,
+    report: SyncReport,
+    *,
+    force: bool = False,
 ) -> None:
-    """Create, update or remove the contact persons of this batch; never commits."""
+    """Create, update or remove the contact persons of this batch; never commits (``force``: as above)."""
     counts = report.of(CONTACTS)
-    known = stored(session, source, _CONTACT_REF, (c.ref for c in contacts))
-    todo = [c for c in contacts if not _unchanged(known, c.ref, c.version)]
+    known = stored(session, source, CONTACT, (c.ref for c in contacts))
+    todo = [c for c in contacts if force or not _unchanged(known, c.ref, c.version)]
     counts.unchanged += len(contacts) - len(todo)
     if not todo:
         return
-    clients = all_local_ids(session, source, _CLIENT_REF)
+    clients = all_local_ids(session, source, CLIENT)
     ids = [known[c.ref].local_id for c in todo if c.ref in known and known[c.ref].local_id]
     people = {p.id: p for p in session.scalars(select(ContactPerson).where(ContactPerson.id.in_(ids)))}
     phones = {c.ref: read_phones(c.phones, region, CONTACTS, c.ref, report) for c in todo}
     numbers = load_numbers(session, (e for found in phones.values() for e in found))
+    linked = {c.ref: known[c.ref].local_id for c in todo if not c.deleted and c.ref in known}
+    owners = {ref: pid for ref, pid in linked.items() if pid is not None and pid in people}
+    pruned = prune(session, source, "contact_person_id", owners, phones, numbers, report)
     for contact in todo:
         state = known.get(contact.ref)
         person = people.get(state.local_id) if state is not None and state.local_id else None
         if contact.deleted:
             if person is not None:
-                _remove_contact(session, person, report)
+                remove_contact(session, person, report)
                 counts.removed += 1
             else:
                 counts.unchanged += 1
-            remember(session, known, source, _CONTACT_REF, contact.ref, None, contact.version)
+            remember(session, known, source, CONTACT, contact.ref, None, contact.version)
             continue
         counterparty_id = clients.get(contact.client_ref)
         if counterparty_id is None:
@@ -198,14 +222,14 @@ def apply_contacts(
         created = person is None
         person, changed = _write_contact(session, person, contact, counterparty_id, report)
         owner = {"contact_person_id": person.id}
-        added = attach(session, phones[contact.ref], numbers, owner, CONTACTS, contact.ref, report)
+        added = attach(session, phones[contact.ref], numbers, owner, CONTACTS, contact.ref, report, source)
         if created:
             counts.created += 1
-        elif changed or added:
+        elif changed or added or contact.ref in pruned:
             counts.updated += 1
         else:
             counts.unchanged += 1
-        remember(session, known, source, _CONTACT_REF, contact.ref, person.id, contact.version)
+        remember(session, known, source, CONTACT, contact.ref, person.id, contact.version)
     session.flush()
 
 
@@ -235,7 +259,7 @@ def _write_contact(
     return person, bool(after)
 
 
-def _remove_contact(session: Session, person: ContactPerson, report: SyncReport) -> None:
+def remove_contact(session: Session, person: ContactPerson, report: SyncReport) -> None:
     """A contact marked for deletion goes, with its numbers (the counterparty keeps its call history)."""
     own = select(PhoneNumber.e164).where(PhoneNumber.contact_person_id == person.id)
     report.numbers_changed.update(session.scalars(own))

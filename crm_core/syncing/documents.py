@@ -18,11 +18,9 @@ from crm_core.models.enums import ShipmentKind
 from crm_core.models.sales import Shipment
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalDocument
-from crm_core.syncing.state import all_local_ids, audit_change, remember, stored
+from crm_core.syncing.state import CLIENT, DOCUMENT, all_local_ids, audit_change, is_current, remember, stored
 
 KIND = "documents"
-_DOC_REF = "document"
-_CLIENT_REF = "client"
 
 
 def _prefix(source: str, ref: str) -> str:
@@ -37,14 +35,12 @@ def apply_documents(
     The stored state of a document keeps its highest line number, so its lines are found by their exact
     keys (one indexed ``IN`` query per batch) and written with bulk statements."""
     counts = report.of(KIND)
-    known = stored(session, source, _DOC_REF, (d.ref for d in documents))
-    todo = [
-        d for d in documents if not (d.version and d.ref in known and known[d.ref].data_version == d.version)
-    ]
+    known = stored(session, source, DOCUMENT, (d.ref for d in documents))
+    todo = [d for d in documents if not is_current(known.get(d.ref), d.version)]
     counts.unchanged += len(documents) - len(todo)
     if not todo:
         return
-    clients = all_local_ids(session, source, _CLIENT_REF)
+    clients = all_local_ids(session, source, CLIENT)
     wanted: dict[str, dict[str, dict[str, object]]] = {}
     for doc in todo:
         counterparty_id = clients.get(doc.client_ref) if doc.client_ref else None
@@ -90,7 +86,7 @@ def apply_documents(
                 counts.created += 1
             audit_change(session, "lines", "document", doc.ref, {"lines": len(old)}, {"lines": len(lines)})
         last_line = max((line.number for line in doc.lines), default=0) if lines else 0
-        remember(session, known, source, _DOC_REF, doc.ref, last_line, doc.version)
+        remember(session, known, source, DOCUMENT, doc.ref, last_line, doc.version)
     for start in range(0, len(gone), 500):
         session.execute(delete(Shipment).where(Shipment.id.in_(gone[start : start + 500])))
     if updates:
@@ -159,6 +155,6 @@ def remove_vanished_documents(
         audit_change(session, "remove-lines", "document", ref, {"vanished": True}, None)
         report.of(KIND).removed += 1
     if vanished:
-        known = stored(session, source, _DOC_REF, vanished)
+        known = stored(session, source, DOCUMENT, vanished)
         for obj in known.values():
             session.delete(obj)

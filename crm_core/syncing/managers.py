@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 from crm_core.models.people import Manager
 from crm_core.syncing.report import SyncReport
 from crm_core.syncing.rows import ExternalUser
-from crm_core.syncing.state import audit_change, remember, stored
+from crm_core.syncing.state import USER, audit_change, is_current, remember, stored
 
 KIND = "users"
-_REF_KIND = "user"
 
 
 def login_for(source: str, ref: str) -> str:
@@ -28,7 +27,7 @@ def login_for(source: str, ref: str) -> str:
 
 def apply_users(session: Session, source: str, users: Sequence[ExternalUser], report: SyncReport) -> None:
     """Link or create a manager for every user; never commits."""
-    known = stored(session, source, _REF_KIND, (u.ref for u in users))
+    known = stored(session, source, USER, (u.ref for u in users))
     managers = {m.id: m for m in session.scalars(select(Manager))}
     by_name: dict[str, list[Manager]] = defaultdict(list)
     for stored_manager in managers.values():
@@ -39,7 +38,7 @@ def apply_users(session: Session, source: str, users: Sequence[ExternalUser], re
         manager: Manager | None = (
             managers.get(state.local_id) if state is not None and state.local_id is not None else None
         )
-        if manager is not None and state is not None and state.data_version == user.version and user.version:
+        if manager is not None and is_current(state, user.version):
             counts.unchanged += 1
             continue
         if manager is None:
@@ -54,7 +53,7 @@ def apply_users(session: Session, source: str, users: Sequence[ExternalUser], re
                 counts.updated += 1
             elif user.deleted:
                 counts.unchanged += 1
-                remember(session, known, source, _REF_KIND, user.ref, None, user.version)
+                remember(session, known, source, USER, user.ref, None, user.version)
                 continue
             else:
                 manager = Manager(name=user.name, login=login_for(source, user.ref))
@@ -73,5 +72,5 @@ def apply_users(session: Session, source: str, users: Sequence[ExternalUser], re
             counts.updated += 1
         else:
             counts.unchanged += 1
-        remember(session, known, source, _REF_KIND, user.ref, manager.id, user.version)
+        remember(session, known, source, USER, user.ref, manager.id, user.version)
     session.flush()

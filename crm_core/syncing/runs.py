@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -14,8 +15,11 @@ from crm_core.syncing.report import SyncReport
 MAX_STORED_PROBLEMS = 200
 
 
-def start_run(session: Session, source: str) -> SyncRun:
-    run = SyncRun(source=source, status="running", started_at=utcnow())
+FULL, INCREMENTAL = "full", "incremental"
+
+
+def start_run(session: Session, source: str, kind: str = INCREMENTAL) -> SyncRun:
+    run = SyncRun(source=source, status="running", kind=kind, started_at=utcnow())
     session.add(run)
     session.flush()
     return run
@@ -40,9 +44,18 @@ def last_run(session: Session, source: str) -> dict[str, Any] | None:
     duration = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
     return {
         "status": run.status,
+        "kind": run.kind,
         "started_at": run.started_at.isoformat(),
         "finished_at": run.finished_at.isoformat() if run.finished_at else None,
         "duration_s": duration,
         "counts": run.counts or {},
         "problems": run.problems or [],
     }
+
+
+def last_full_start(session: Session, source: str) -> datetime | None:
+    """When the latest completed full run started, or None when none completed yet."""
+    stmt = select(SyncRun.started_at).where(
+        SyncRun.source == source, SyncRun.kind == FULL, SyncRun.status == "completed"
+    )
+    return session.scalars(stmt.order_by(SyncRun.id.desc()).limit(1)).first()

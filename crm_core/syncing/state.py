@@ -13,6 +13,9 @@ from crm_core.services import audit
 ACTOR_ACTION = "sync-1c"
 """The audit action prefix of every change the 1C sync makes (the actor is the sync, not a manager)."""
 
+USER, CLIENT, CONTACT, DOCUMENT = "user", "client", "contact", "document"
+"""The outside object kinds whose state ``external_objects`` keeps."""
+
 
 def stored(session: Session, source: str, kind: str, refs: Iterable[str]) -> dict[str, ExternalObject]:
     """The stored state of these references of ``kind``, by reference."""
@@ -25,6 +28,19 @@ def stored(session: Session, source: str, kind: str, refs: Iterable[str]) -> dic
         )
         found.update((o.ref, o) for o in session.scalars(stmt))
     return found
+
+
+def is_current(state: ExternalObject | None, version: str | None) -> bool:
+    """Whether ``version`` (1C's ``DataVersion``) is the one last applied for this stored state."""
+    return bool(version) and state is not None and state.data_version == version
+
+
+def applied_versions(session: Session, source: str, kind: str) -> dict[str, str | None]:
+    """Every stored reference of ``kind`` with the ``DataVersion`` last applied (what a run may skip)."""
+    stmt = select(ExternalObject.ref, ExternalObject.data_version).where(
+        ExternalObject.source == source, ExternalObject.kind == kind
+    )
+    return {ref: version for ref, version in session.execute(stmt)}
 
 
 def all_local_ids(session: Session, source: str, kind: str) -> dict[str, int]:

@@ -1,9 +1,11 @@
 """Where each idea lives in a configuration: ``ut11`` (Управление торговлей 11), ``bp30`` (Бухгалтерия 3.0).
 
 UT 11 keeps the client as a partner (``Catalog_Партнеры``, with ``ОсновнойМенеджер_Key``) and its legal
-entities as counterparties (``Partner_Key``, ``ИНН``); BP 3.0 has counterparties only, contact persons in
-``Catalog_КонтактныеЛица`` owned through ``ОбъектВладелец`` and returns as
-``Document_ВозвратТоваровОтПокупателя``. A mapping file (TOML) starts from one profile and overrides fields.
+entities as counterparties (``Партнер_Key``, ``ИНН``); BP 3.0 has counterparties only, with the user
+responsible for the client in ``Ответственный_Key`` (current releases; older ones lack it: a mapping file
+with ``manager_field = ""``), contact persons in ``Catalog_КонтактныеЛица`` owned through
+``ОбъектВладелец`` and returns as ``Document_ВозвратТоваровОтПокупателя``. A mapping file (TOML) starts
+from one profile and overrides fields.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ UT11 = Profile(name="ut11")
 BP30 = Profile(
     name="bp30",
     partners=None,
-    manager_field=None,
+    manager_field="Ответственный_Key",
     contacts="Catalog_КонтактныеЛица",
     contact_owner="ОбъектВладелец",
     contact_position="Должность",

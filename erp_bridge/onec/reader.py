@@ -1,7 +1,8 @@
-"""1C entities (OData JSON) -> the typed rows crm_core applies, per profile."""
+"""1C entities (OData JSON) -> the typed rows crm_core applies, per profile (every object of a set)."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -12,6 +13,16 @@ from erp_bridge.onec.client import Entity, ODataClient, ref_or_none
 from erp_bridge.onec.profiles import Profile
 
 _BASE = ("Ref_Key", "DataVersion", "DeletionMark", "Description")
+
+
+def ref_of(entity: Entity, field: str | None) -> str | None:
+    """The reference in ``field`` (a ``*_Key``), None when the field is not mapped, absent or empty."""
+    return ref_or_none(entity.get(field)) if field else None
+
+
+def text_of(entity: Entity, field: str | None) -> str | None:
+    """The stripped text of ``field``, None when the field is not mapped, absent or blank."""
+    return (str(entity.get(field) or "").strip() or None) if field else None
 
 
 def users(client: ODataClient, profile: Profile) -> Iterator[list[ExternalUser]]:
@@ -37,68 +48,91 @@ def phones(entity: Entity, profile: Profile) -> tuple[str, ...]:
     )
 
 
+def client_fields(profile: Profile) -> tuple[str, ...]:
+    """What is read of a client card: a BP 3.0 counterparty or a UT 11 partner."""
+    manager = (profile.manager_field,) if profile.manager_field else ()
+    if profile.partners is None:
+        return (*_BASE, "Code", profile.tax_field, profile.contact_info, *manager)
+    return (*_BASE, "Code", profile.contact_info, *manager)
+
+
+def legal_fields(profile: Profile) -> tuple[str, ...]:
+    """What is read of a UT 11 counterparty (a partner's legal entity)."""
+    return (*_BASE, "Code", profile.tax_field, profile.contact_info, profile.partner_field)
+
+
 def clients(client: ODataClient, profile: Profile) -> Iterator[list[ExternalClient]]:
     """UT 11: partners with their counterparties' tax id, code and phones; BP 3.0: counterparties."""
-    fields = (*_BASE, "Code", profile.tax_field, profile.contact_info)
     if profile.partners is None:
-        extra = (profile.manager_field,) if profile.manager_field else ()
-        for page in client.pages(profile.counterparties, select=(*fields, *extra)):
-            yield [_client(e, [], profile) for e in page]
+        for page in client.pages(profile.counterparties, select=client_fields(profile)):
+            yield [client_row(e, [], profile) for e in page]
         return
     legal: dict[str, list[Entity]] = defaultdict(list)
-    for page in client.pages(profile.counterparties, select=(*fields, profile.partner_field)):
+    for page in client.pages(profile.counterparties, select=legal_fields(profile)):
         for e in page:
-            if (partner := ref_or_none(e.get(profile.partner_field))) is not None:
+            if (partner := ref_of(e, profile.partner_field)) is not None:
                 legal[partner].append(e)
-    select = (
-        *_BASE,
-        "Code",
-        profile.contact_info,
-        *((profile.manager_field,) if profile.manager_field else ()),
-    )
-    for page in client.pages(profile.partners, select=select):
-        yield [_client(e, legal.get(e["Ref_Key"], []), profile) for e in page]
+    for page in client.pages(profile.partners, select=client_fields(profile)):
+        yield [client_row(e, legal.get(e["Ref_Key"], []), profile) for e in page]
 
 
-def _client(entity: Entity, legal: list[Entity], profile: Profile) -> ExternalClient:
+def client_version(own: str, legal: Iterable[str]) -> str:
+    """One version for a client read from several objects: changes when any of them is written.
+
+    A BP 3.0 counterparty (no legal entities) keeps its own ``DataVersion``; a UT 11 partner with its
+    counterparties gets a digest of all their versions (any number of them fits the stored 64 characters).
+
+    >>> client_version("AAAAAQ==", [])
+    'AAAAAQ=='
+    >>> client_version("A", ["C", "B"]) == client_version("A", ["B", "C"]) != client_version("A", ["B"])
+    True
+    """
+    others = sorted(legal)
+    if not others:
+        return own
+    return hashlib.blake2b("/".join([own, *others]).encode(), digest_size=20).hexdigest()
+
+
+def client_row(entity: Entity, legal: list[Entity], profile: Profile) -> ExternalClient:
     legal = sorted(legal, key=lambda e: (bool(e.get("DeletionMark")), str(e.get("Code") or "")))
-    tax_id = next((str(e[profile.tax_field]).strip() for e in legal if e.get(profile.tax_field)), None)
-    if tax_id is None and entity.get(profile.tax_field):
-        tax_id = str(entity[profile.tax_field]).strip()
-    versions = [str(entity.get("DataVersion") or "")] + [str(e.get("DataVersion") or "") for e in legal]
+    tax_id = next((t for e in legal if (t := text_of(e, profile.tax_field))), None)
     all_phones = phones(entity, profile) + tuple(p for e in legal for p in phones(e, profile))
     return ExternalClient(
         ref=entity["Ref_Key"],
-        name=str(entity.get("Description") or "").strip(),
-        code=str(entity.get("Code") or "").strip() or None,
-        tax_id=tax_id or None,
-        manager_ref=ref_or_none(entity.get(profile.manager_field)) if profile.manager_field else None,
+        name=text_of(entity, "Description") or "",
+        code=text_of(entity, "Code"),
+        tax_id=tax_id or text_of(entity, profile.tax_field),
+        manager_ref=ref_of(entity, profile.manager_field),
         phones=tuple(dict.fromkeys(all_phones)),
-        version="/".join(versions),
+        version=client_version(
+            str(entity.get("DataVersion") or ""), (str(e.get("DataVersion") or "") for e in legal)
+        ),
         deleted=bool(entity.get("DeletionMark")),
     )
+
+
+def contact_fields(profile: Profile) -> tuple[str, ...]:
+    position = (profile.contact_position,) if profile.contact_position else ()
+    return (*_BASE, profile.contact_owner, profile.contact_info, *position)
 
 
 def contacts(client: ODataClient, profile: Profile) -> Iterator[list[ExternalContact]]:
     if profile.contacts is None:
         return
-    position = (profile.contact_position,) if profile.contact_position else ()
-    select = (*_BASE, profile.contact_owner, profile.contact_info, *position)
-    for page in client.pages(profile.contacts, select=select):
-        yield [
-            ExternalContact(
-                ref=e["Ref_Key"],
-                client_ref=str(ref_or_none(e.get(profile.contact_owner)) or ""),
-                name=str(e.get("Description") or "").strip(),
-                position=(str(e.get(profile.contact_position) or "").strip() or None)
-                if profile.contact_position
-                else None,
-                phones=phones(e, profile),
-                version=e.get("DataVersion"),
-                deleted=bool(e.get("DeletionMark")),
-            )
-            for e in page
-        ]
+    for page in client.pages(profile.contacts, select=contact_fields(profile)):
+        yield [contact_row(e, profile) for e in page]
+
+
+def contact_row(entity: Entity, profile: Profile) -> ExternalContact:
+    return ExternalContact(
+        ref=entity["Ref_Key"],
+        client_ref=ref_of(entity, profile.contact_owner) or "",
+        name=text_of(entity, "Description") or "",
+        position=text_of(entity, profile.contact_position),
+        phones=phones(entity, profile),
+        version=entity.get("DataVersion"),
+        deleted=bool(entity.get("DeletionMark")),
+    )
 
 
 def products(client: ODataClient, profile: Profile) -> dict[str, str]:
@@ -112,12 +146,13 @@ def window_filter(since: date) -> str:
     return f"Date ge datetime'{since.isoformat()}T00:00:00'"
 
 
-def documents(
-    client: ODataClient, profile: Profile, since: date, names: dict[str, str]
-) -> Iterator[list[ExternalDocument]]:
-    """Sales, then returns, dated from ``since``, with their goods lines."""
-    kinds = [(profile.sales, False)] + ([(profile.returns, True)] if profile.returns else [])
-    select = (
+def document_sets(profile: Profile) -> list[tuple[str, bool]]:
+    """The document entity sets with whether they hold returns: sales, then returns."""
+    return [(profile.sales, False)] + ([(profile.returns, True)] if profile.returns else [])
+
+
+def document_fields(profile: Profile) -> tuple[str, ...]:
+    return (
         "Ref_Key",
         "DataVersion",
         "DeletionMark",
@@ -126,12 +161,20 @@ def documents(
         profile.document_client,
         profile.goods,
     )
-    for entity_set, is_return in kinds:
-        for page in client.pages(entity_set, select=select, filter_=window_filter(since)):
-            yield [_document(e, profile, is_return, names) for e in page]
 
 
-def _document(entity: Entity, profile: Profile, is_return: bool, names: dict[str, str]) -> ExternalDocument:
+def documents(
+    client: ODataClient, profile: Profile, since: date, names: dict[str, str]
+) -> Iterator[list[ExternalDocument]]:
+    """Sales, then returns, dated from ``since``, with their goods lines."""
+    for entity_set, is_return in document_sets(profile):
+        for page in client.pages(entity_set, select=document_fields(profile), filter_=window_filter(since)):
+            yield [document_row(e, profile, is_return, names) for e in page]
+
+
+def document_row(
+    entity: Entity, profile: Profile, is_return: bool, names: dict[str, str]
+) -> ExternalDocument:
     lines = tuple(
         ExternalLine(
             number=int(row.get("LineNumber") or 0),
@@ -143,7 +186,7 @@ def _document(entity: Entity, profile: Profile, is_return: bool, names: dict[str
     )
     return ExternalDocument(
         ref=entity["Ref_Key"],
-        client_ref=ref_or_none(entity.get(profile.document_client)),
+        client_ref=ref_of(entity, profile.document_client),
         on=datetime.fromisoformat(str(entity["Date"])).date(),
         posted=bool(entity.get("Posted")),
         is_return=is_return,
@@ -151,7 +194,3 @@ def _document(entity: Entity, profile: Profile, is_return: bool, names: dict[str
         version=entity.get("DataVersion"),
         deleted=bool(entity.get("DeletionMark")),
     )
-
-
-def refs(documents_: Iterable[ExternalDocument]) -> list[str]:
-    return [d.ref for d in documents_]

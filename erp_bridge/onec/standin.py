@@ -3,9 +3,9 @@
 
 It follows 1C's documented behaviour: ``/<base>/odata/standard.odata/<EntitySet>``; Atom XML unless
 ``$format=json``; the ``odata.metadata`` / ``value`` envelope; ``$top``, ``$skip``, ``$orderby``,
-``$select`` and a ``$filter`` of ``and``-joined ``<field> <op> <literal>`` comparisons (``datetime'...'``,
-``guid'...'``, strings, numbers, booleans); ``odata.count`` as a string with ``$inlinecount=allpages``;
-Basic auth with the login UTF-8 encoded; errors in the ``odata.error`` envelope.
+``$select`` and a ``$filter`` of ``and``/``or``-joined ``<field> <op> <literal>`` comparisons
+(``datetime'...'``, ``guid'...'``, strings, numbers, booleans); ``odata.count`` as a string with
+``$inlinecount=allpages``; Basic auth with the login UTF-8 encoded; errors in the ``odata.error`` envelope.
 """
 
 from __future__ import annotations
@@ -53,15 +53,33 @@ def _literal(text: str) -> Any:
 
 
 def compile_filter(expression: str) -> Callable[[Entity], bool]:
-    """A predicate for ``a ge datetime'...' and b eq false``; anything else is a bad filter."""
-    tests = []
-    for part in re.split(r"\s+and\s+", expression):
-        match = _COMPARISON.match(part)
-        if match is None:
-            raise BadFilter(f"cannot parse {part!r}")
-        field, op, literal = match.groups()
-        tests.append((field, _OPS[op], _literal(literal)))
-    return lambda e: all(field in e and op(e[field], value) for field, op, value in tests)
+    """A predicate for ``a ge datetime'...' and b eq false`` or ``r eq guid'..' or r eq guid'..'``.
+
+    ``and`` binds tighter than ``or`` (no parentheses); anything else is a bad filter."""
+    alternatives = []
+    for alternative in re.split(r"\s+or\s+", expression):
+        tests = []
+        for part in re.split(r"\s+and\s+", alternative):
+            match = _COMPARISON.match(part)
+            if match is None:
+                raise BadFilter(f"cannot parse {part!r}")
+            field, op, literal = match.groups()
+            tests.append((field, _OPS[op], _literal(literal)))
+        alternatives.append(tests)
+    return lambda e: any(
+        all(field in e and op(e[field], value) for field, op, value in tests) for tests in alternatives
+    )
+
+
+_REF_EQ = re.compile(r"^\s*Ref_Key\s+eq\s+guid'([0-9a-fA-F-]+)'\s*$")
+
+
+def _refs_only(expression: str) -> list[str] | None:
+    """The references of a filter made only of ``Ref_Key eq guid'...'`` joined by ``or``, else None."""
+    if not expression:
+        return None
+    matches = [_REF_EQ.match(part) for part in re.split(r"\s+or\s+", expression)]
+    return [m.group(1) for m in matches if m] if all(matches) else None
 
 
 class StandIn1C:
@@ -77,6 +95,8 @@ class StandIn1C:
         self.fail: Callable[[str, int], bool] | None = None
         """Called with (entity set, $skip); True makes that request answer 500."""
         self.requests: list[str] = []
+        self.queries: list[tuple[str, dict[str, str]]] = []
+        """Every request's entity set and query parameters, in order."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -99,7 +119,10 @@ class StandIn1C:
             return 404, _error("9", f"Не найден объект {entity_set}")
         rows = self.sets[entity_set]
         try:
-            if "$filter" in params:
+            if (refs := _refs_only(params.get("$filter", ""))) is not None:  # 1C looks these up by index
+                index = {e["Ref_Key"]: e for e in rows}
+                rows = [index[ref] for ref in dict.fromkeys(refs) if ref in index]
+            elif "$filter" in params:
                 rows = [e for e in rows if compile_filter(params["$filter"])(e)]
         except BadFilter as exc:
             return 400, _error("6", f"Ошибка разбора условия: {exc}")
@@ -148,6 +171,7 @@ class StandIn1C:
                 entity_set = path[len(prefix) :]
                 params = {k: v[0] for k, v in parse_qs(parts.query).items()}
                 standin.requests.append(entity_set)
+                standin.queries.append((entity_set, params))
                 if standin.fail is not None and standin.fail(entity_set, int(params.get("$skip", "0"))):
                     self._send_json(500, _error("0", "Внутренняя ошибка сервера"))
                     return

@@ -86,6 +86,22 @@ def counterparty(name: str, code: str, tax_id: str, partner_ref: str | None, *ph
     }
 
 
+def bp30_counterparty(name: str, code: str, tax_id: str, manager_ref: str | None, *phones: str) -> Entity:
+    """A BP 3.0 counterparty: no partner; the person responsible for it in ``Ответственный_Key``."""
+    return {
+        "Ref_Key": new_ref(),
+        "DataVersion": version(),
+        "DeletionMark": False,
+        "Description": name,
+        "Code": code,
+        "ИНН": tax_id,
+        "КПП": "" if len(tax_id) == 12 else "770101001",
+        "ЮридическоеФизическоеЛицо": "ФизическоеЛицо" if len(tax_id) == 12 else "ЮридическоеЛицо",
+        "Ответственный_Key": manager_ref or EMPTY_REF,
+        "КонтактнаяИнформация": contact_info(*phones),
+    }
+
+
 def contact(profile: Profile, owner_ref: str, name: str, position: str, *phones: str) -> Entity:
     entity: Entity = {
         "Ref_Key": new_ref(),

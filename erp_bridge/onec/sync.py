@@ -1,5 +1,9 @@
 """One 1C sync run: users, clients, contacts, then the documents of the moving window.
 
+An incremental run reads only what changed since the versions last applied (:mod:`changes`); a full run
+(nightly, ``--full``, the first run) re-reads and re-applies every catalog object and archives the clients
+1C deleted outright. Documents of the window are read by their changes in both kinds.
+
 Each page is applied and committed on its own (with the ``DataVersion`` it applied), so a run that fails
 half-way leaves whole pages behind and the next run resumes by skipping what is already current. A dry run
 applies everything in one transaction and rolls it back. ``after_commit`` gets the numbers whose routing
@@ -17,16 +21,26 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.models.external_sync import SyncRun
 from crm_core.syncing import (
+    CLIENT,
+    CONTACT,
+    DOCUMENT,
+    FULL,
+    INCREMENTAL,
     SyncReport,
+    applied_versions,
     apply_clients,
     apply_contacts,
     apply_documents,
     apply_users,
+    archive_vanished_clients,
     finish_run,
+    remove_vanished_contacts,
     remove_vanished_documents,
     start_run,
 )
-from erp_bridge.onec import reader
+from crm_core.syncing.clients import CLIENTS, CONTACTS
+from crm_core.syncing.documents import KIND as DOCUMENTS
+from erp_bridge.onec import changes, reader
 from erp_bridge.onec.client import ODataClient
 from erp_bridge.onec.errors import OneCError
 from erp_bridge.onec.profiles import Profile
@@ -37,6 +51,7 @@ SOURCE = "1c"
 WINDOW_DAYS = 45
 AfterCommit = Callable[[set[str], bool], None]
 Progress = Callable[[str, int], None]
+Commit = Callable[[str, int], None]
 
 
 @dataclass(frozen=True)
@@ -45,6 +60,8 @@ class SyncOptions:
     today: date | None = None
     window_days: int = WINDOW_DAYS
     dry_run: bool = False
+    full: bool = False
+    """Re-read and re-apply every catalog object and archive those 1C deleted (the nightly pass)."""
 
 
 class SyncFailed(Exception):
@@ -69,7 +86,7 @@ def run_sync(
     run_id = None
     if not options.dry_run:  # a dry run is not a run operators should see as the last one
         with sessions() as session:
-            run_id = start_run(session, SOURCE).id
+            run_id = start_run(session, SOURCE, FULL if options.full else INCREMENTAL).id
             session.commit()
     try:
         with sessions() as session:
@@ -121,20 +138,72 @@ def _steps(
     for users in reader.users(client, profile):
         apply_users(session, SOURCE, users, report)
         commit("users", len(users))
-    for clients in reader.clients(client, profile):
-        apply_clients(session, SOURCE, clients, options.region, report)
-        commit("clients", len(clients))
-    for contacts in reader.contacts(client, profile):
-        apply_contacts(session, SOURCE, contacts, options.region, report)
-        commit("contacts", len(contacts))
+    if options.full:
+        _full_catalogs(session, client, profile, options, report, commit)
+    else:
+        _changed_catalogs(session, client, profile, options, report, commit)
     since = (options.today or date.today()) - timedelta(days=options.window_days)
     names = reader.products(client, profile)
-    seen: list[str] = []
-    for documents in reader.documents(client, profile, since, names):
-        apply_documents(session, SOURCE, documents, report)
-        seen += [d.ref for d in documents]
-        commit("documents", len(documents))
-    remove_vanished_documents(session, SOURCE, since, set(seen), report)
+    applied = applied_versions(session, SOURCE, DOCUMENT)  # documents: changed ones only, in either kind
+    documents = changes.changed_documents(client, profile, since, names, applied)
+    report.of(DOCUMENTS).unchanged += documents.skipped
+    seen = set(documents.seen)
+    for page in documents.pages:
+        apply_documents(session, SOURCE, page, report)
+        seen.update(d.ref for d in page)
+        commit("documents", len(page))
+    remove_vanished_documents(session, SOURCE, since, seen, report)
     commit("documents", 0)
     if options.dry_run:
         session.rollback()
+
+
+def _changed_catalogs(
+    session: Session,
+    client: ODataClient,
+    profile: Profile,
+    options: SyncOptions,
+    report: SyncReport,
+    commit: Commit,
+) -> None:
+    """Clients and contacts changed since the versions last applied (a version scan, then those only)."""
+    clients = changes.changed_clients(client, profile, applied_versions(session, SOURCE, CLIENT))
+    report.of(CLIENTS).unchanged += clients.skipped
+    for page in clients.pages:
+        apply_clients(session, SOURCE, page, options.region, report)
+        commit("clients", len(page))
+    contacts = changes.changed_contacts(client, profile, applied_versions(session, SOURCE, CONTACT))
+    report.of(CONTACTS).unchanged += contacts.skipped
+    for people in contacts.pages:
+        apply_contacts(session, SOURCE, people, options.region, report)
+        commit("contacts", len(people))
+
+
+def _full_catalogs(
+    session: Session,
+    client: ODataClient,
+    profile: Profile,
+    options: SyncOptions,
+    report: SyncReport,
+    commit: Commit,
+) -> None:
+    """Every client and contact re-read and re-applied; those 1C deleted outright are archived/removed."""
+    seen: set[str] = set()
+    for page in reader.clients(client, profile):
+        apply_clients(session, SOURCE, page, options.region, report, force=True)
+        seen.update(c.ref for c in page)
+        commit("clients", len(page))
+    stored = set(applied_versions(session, SOURCE, CLIENT)) - seen
+    card_set = profile.partners or profile.counterparties
+    archive_vanished_clients(session, SOURCE, changes.gone(client, card_set, stored), report)
+    commit("clients", 0)
+    if profile.contacts is None:
+        return
+    seen.clear()
+    for people in reader.contacts(client, profile):
+        apply_contacts(session, SOURCE, people, options.region, report, force=True)
+        seen.update(c.ref for c in people)
+        commit("contacts", len(people))
+    stored = set(applied_versions(session, SOURCE, CONTACT)) - seen
+    remove_vanished_contacts(session, SOURCE, changes.gone(client, profile.contacts, stored), report)
+    commit("contacts", 0)

@@ -56,14 +56,22 @@ def fill(server: StandIn1C, profile: Profile) -> Base1C:
             d.counterparty("ИП Василёк", "К-002", "166012345678", vasilek["Ref_Key"]),
         ]
     else:
-        romashka = d.counterparty(
-            "ООО Ромашка", "00001", "7701234567", None, "8 (843) 123-45-67, доб. 713", "+7 495 765-43-21"
+        romashka = d.bp30_counterparty(
+            "ООО Ромашка",
+            "00001",
+            "7701234567",
+            base.users["ivanov"]["Ref_Key"],
+            "8 (843) 123-45-67, доб. 713",
+            "+7 495 765-43-21",
         )
-        vasilek = d.counterparty(
-            "ИП Василёк", "00002", "166012345678", None, "+7 912 000-11-22", "звонить Ивану"
+        vasilek = d.bp30_counterparty(
+            "ИП Василёк",
+            "00002",
+            "166012345678",
+            base.users["petrov"]["Ref_Key"],
+            "+7 912 000-11-22",
+            "звонить Ивану",
         )
-        for entity in (romashka, vasilek):
-            entity.pop("Партнер_Key")
         server.sets[profile.counterparties] = [romashka, vasilek]
     base.clients = {"romashka": romashka, "vasilek": vasilek}
     assert profile.contacts is not None

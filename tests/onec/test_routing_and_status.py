@@ -17,6 +17,7 @@ from crm_core.models import Manager, ManagerRole
 from erp_bridge.onec import standin_data as d
 from erp_bridge.onec.profiles import UT11
 from erp_bridge.onec.standin import StandIn1C
+from routing.decision import RouteKind
 from routing.service import RoutingOptions, RoutingService
 from tests.onec.conftest import LOGIN, PASSWORD, fill
 
@@ -87,10 +88,34 @@ async def test_ready_and_admin_api_show_the_last_run(
         with TestClient(create_app(container)) as client:
             ready = client.get("/ready").json()
             assert ready["checks"]["onec"]["last_run"]["status"] == "completed"
+            assert ready["checks"]["onec"]["last_run"]["kind"] == "full"  # the first run
             token = issue_access_token(settings.signing_key, admin.id)
             status = client.get("/api/v1/sync/1c", headers={"Authorization": f"Bearer {token}"}).json()
             last = status["last_run"]
             assert last["counts"]["clients"]["created"] == 2 and last["duration_s"] >= 0
+            assert last["kind"] == "full"
             assert any("unreadable phone" in p for p in last["problems"])
             assert "callrouter_sync_runs_total" in client.get("/metrics").text
             assert client.get("/api/v1/sync/1c").status_code == 401
+
+
+async def test_a_phone_removed_in_1c_stops_ringing_the_manager_on_the_next_call(
+    sessions: sessionmaker[Session], engine: Engine, db_url: str
+) -> None:
+    with StandIn1C(base="/ut11", username=LOGIN, password=PASSWORD) as server:
+        base = fill(server, UT11)
+        routing = RoutingService(sessions, Metrics(), RoutingOptions(deadline_s=5.0))
+        await routing.start()
+        container = Container(
+            settings=settings_for(server.url, db_url), engine=engine, sessions=sessions, routing=routing
+        )
+        try:
+            await sync_1c(container)
+            first = await routing.decide("+79120001122")  # Василёк's number: a known client
+            assert first.counterparty_id is not None and first.kind != RouteKind.UNKNOWN
+            d.touch(base.clients["vasilek"])["КонтактнаяИнформация"] = d.contact_info()
+            await sync_1c(container)
+            second = await routing.decide("+79120001122")
+            assert second.counterparty_id is None and second.kind == RouteKind.UNKNOWN
+        finally:
+            await routing.stop()

@@ -60,8 +60,7 @@ def test_full_sync_brings_managers_clients_phones_contacts_and_lines(
             ("Шестерня", ShipmentKind.SALE, Decimal("5")),
         ]  # the draft is unposted, the old sale is outside the 45-day window
         assert {line.counterparty_id for line in lines} == {romashka.id}
-        if base1c.profile.manager_field:
-            assert romashka.manager_id == ivanov.id
+        assert romashka.manager_id == ivanov.id
         assert (
             s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.action.like("sync-1c:%")))
             > 0
@@ -87,11 +86,9 @@ def test_resync_of_unchanged_base_changes_nothing(sessions: sessionmaker[Session
 def test_reassignment_in_1c_reaches_the_next_routing_lookup(
     sessions: sessionmaker[Session], base1c: Base1C
 ) -> None:
-    if not base1c.profile.manager_field:
-        pytest.skip("BP 3.0 has no main manager on a counterparty")
     sync(sessions, base1c)
     romashka = base1c.clients["romashka"]
-    romashka["ОсновнойМенеджер_Key"] = base1c.users["petrov"]["Ref_Key"]
+    romashka[base1c.profile.manager_field or ""] = base1c.users["petrov"]["Ref_Key"]
     d.touch(romashka)
     forgotten: list[set[str]] = []
     sync(sessions, base1c, after_commit=lambda numbers, config: forgotten.append(numbers))
@@ -103,8 +100,6 @@ def test_reassignment_in_1c_reaches_the_next_routing_lookup(
 
 
 def test_pinned_manager_is_not_overwritten(sessions: sessionmaker[Session], base1c: Base1C) -> None:
-    if not base1c.profile.manager_field:
-        pytest.skip("BP 3.0 has no main manager on a counterparty")
     sync(sessions, base1c)
     with sessions() as s:
         romashka = card(s, client_name(base1c, "romashka"))

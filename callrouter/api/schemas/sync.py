@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict
 
 class SyncRunRead(BaseModel):
     status: str
+    kind: str | None = None
+    """``full`` (every catalog object re-read) or ``incremental``; None for runs recorded before kinds."""
     started_at: datetime
     finished_at: datetime | None
     duration_s: float | None
@@ -24,6 +26,7 @@ class SyncStatusRead(BaseModel):
                     "source": "1c",
                     "last_run": {
                         "status": "completed",
+                        "kind": "incremental",
                         "started_at": "2026-11-30T03:00:00Z",
                         "finished_at": "2026-11-30T03:01:12Z",
                         "duration_s": 72.4,
