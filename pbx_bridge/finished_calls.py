@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
 from crm_core.metrics import Metrics
 from crm_core.services import missed_events, notification_outbox
-from crm_core.services.active_calls import drop_active_call
-from crm_core.services.call_records import RecordOutcome, record_finished_call
+from crm_core.services.active_calls import drop_active_calls
+from crm_core.services.call_records import RecordLookups, RecordOutcome, record_finished_call
 from routing.call_state import CallState
 from routing.missed_policy import PolicyConfig, Verdict, classify, finished_call
+
+Stored = tuple[Verdict, RecordOutcome]
 
 
 def store_finished_call(
@@ -23,19 +26,49 @@ def store_finished_call(
     metrics: Metrics,
     region: str,
     repeat_window: timedelta,
-) -> tuple[Verdict, RecordOutcome]:
+) -> Stored:
     """Classify ``call``, write its record (and missed call) once, forget its in-flight state, count it."""
-    verdict = classify(call, policy)
-    outcome = record_finished_call(
-        session, pbx, finished_call(call, verdict), region=region, repeat_window=repeat_window
+    ((verdict, outcome),) = store_finished_calls(
+        session, pbx, [call], policy=policy, region=region, repeat_window=repeat_window
     )
-    drop_active_call(session, pbx, call.linkedid)
-    _announce(session, outcome)
+    count_stored(metrics, verdict, outcome)
+    return verdict, outcome
+
+
+def store_finished_calls(
+    session: Session,
+    pbx: str,
+    calls: Sequence[CallState],
+    *,
+    policy: PolicyConfig,
+    region: str,
+    repeat_window: timedelta,
+) -> list[Stored]:
+    """:func:`store_finished_call` for calls that finished in this order, in one transaction, reading the
+    managers, existing records and number owners once; the caller counts them (:func:`count_stored`)
+    once the transaction has committed."""
+    if not calls:
+        return []
+    verdicts = [classify(call, policy) for call in calls]
+    finished = [finished_call(call, verdict) for call, verdict in zip(calls, verdicts, strict=True)]
+    lookups = RecordLookups.load(session, pbx, finished, region)
+    stored: list[Stored] = []
+    for verdict, done in zip(verdicts, finished, strict=True):
+        outcome = record_finished_call(
+            session, pbx, done, region=region, repeat_window=repeat_window, lookups=lookups
+        )
+        _announce(session, outcome)
+        stored.append((verdict, outcome))
+    drop_active_calls(session, pbx, [call.linkedid for call in calls])
+    return stored
+
+
+def count_stored(metrics: Metrics, verdict: Verdict, outcome: RecordOutcome) -> None:
+    """Count a stored call in the metrics (only a record this write created)."""
     if outcome.created:
         metrics.calls_recorded.labels(disposition=verdict.disposition.value).inc()
         if outcome.missed_call is not None and verdict.missed_reason is not None:
             metrics.missed_calls.labels(reason=verdict.missed_reason.value).inc()
-    return verdict, outcome
 
 
 def _announce(session: Session, outcome: RecordOutcome) -> None:

@@ -19,6 +19,7 @@ Rules (the caller commits):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -128,15 +129,31 @@ class ManagerDirectory:
         return next((m for m in self._managers if m.extension and m.extension == number), None)
 
 
+@dataclass
+class RecordLookups:
+    """What writing several finished calls of one PBX in one transaction reads once, not per call: the
+    managers, the records already written and the owners of the client numbers."""
+
+    managers: ManagerDirectory
+    existing: dict[str, CallRecord]
+    owners: dict[str, PhoneNumber]
+
+    @classmethod
+    def load(cls, session: Session, pbx: str, calls: Sequence[FinishedCall], region: str) -> RecordLookups:
+        linkedids = {c.linkedid for c in calls}
+        numbers = {n for c in calls if (n := _client_number(c, region))}
+        existing = session.scalars(
+            select(CallRecord).where(CallRecord.pbx_system == pbx, CallRecord.linkedid.in_(linkedids))
+        )
+        owners = session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(numbers))) if numbers else ()
+        return cls(ManagerDirectory(session), {r.linkedid: r for r in existing}, {p.e164: p for p in owners})
+
+
 def _client_number(call: FinishedCall, region: str) -> str | None:
     raw = call.caller_number if call.direction is CallDirection.INBOUND else call.callee_number
     if call.direction is CallDirection.INTERNAL:
         return None
     return normalize_number(raw, region).e164
-
-
-def _owner(session: Session, e164: str) -> PhoneNumber | None:
-    return session.scalars(select(PhoneNumber).where(PhoneNumber.e164 == e164)).first()
 
 
 def _counterparty_id(session: Session, phone: PhoneNumber | None) -> int | None:
@@ -157,14 +174,18 @@ def record_finished_call(
     *,
     region: str = "RU",
     repeat_window: timedelta = REPEAT_WINDOW,
+    lookups: RecordLookups | None = None,
 ) -> RecordOutcome:
-    """Write ``call`` once; a second write of the same (pbx, linkedid) returns the existing record."""
-    existing = _existing(session, pbx, call.linkedid)
+    """Write ``call`` once; a second write of the same (pbx, linkedid) returns the existing record.
+
+    ``lookups``: read once for every call written in this transaction (loaded for this call when None)."""
+    lookups = lookups or RecordLookups.load(session, pbx, [call], region)
+    existing = lookups.existing.get(call.linkedid)
     if existing is not None:
         return RecordOutcome(existing, created=False)
-    managers = ManagerDirectory(session)
+    managers = lookups.managers
     client = _client_number(call, region)
-    phone = _owner(session, client) if client else None
+    phone = lookups.owners.get(client) if client else None
     counterparty_id = _counterparty_id(session, phone)
     answered_by = managers.by_target(
         call.answered_by_target, call.answered_dial_string or "", call.answered_dest_number or ""
@@ -204,6 +225,7 @@ def record_finished_call(
         if winner is None:
             raise
         return RecordOutcome(winner, created=False)
+    lookups.existing[call.linkedid] = record
     missed, merged = _open_or_merge_missed(session, record, call, client, phone, managers, repeat_window)
     called_back = _close_called_back(session, record, call, client, managers)
     return RecordOutcome(record, True, missed, merged, called_back)
