@@ -1,19 +1,35 @@
 """Translate + fold rate of call tracking (pure, one core) and the persisting sink on SQLite and PostgreSQL.
 
-Usage: .venv/bin/python -m bench.call_tracking_fold [calls]   (default 20000 calls made from the real traces)
+Usage: .venv/bin/python -m bench.call_tracking_fold [calls] [--sink-calls N] [--concurrent C]
+       [--batch B ...] [--backend sqlite|postgres ...]
+
+* translate + fold: ``calls`` calls re-numbered from the real traces (default 20000), in memory.
+* the sink, before and after: ``--sink-calls`` calls (default 1300) with ``--concurrent`` calls in progress
+  at once (their events interleaved, default 100), handed to ``CallTrackingSink`` one event per
+  ``handle`` (one commit per state-changing event, the path before batching) and in batches of ``--batch``
+  events per ``handle_batch`` (one commit per batch). Printed per backend: AMI events/s (all tracked
+  events), state-changing events/s, commits/s, statements per call by kind, p50/p99 latency per batch.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
-import sys
 import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, func, select
 
 from bench.databases import Backend, throwaway_database
 from crm_core.db import make_engine, make_session_factory
 from crm_core.metrics import Metrics
+from crm_core.models.calls import CallRecord
 from pbx_bridge.ami.call_tracking_sink import CallTrackingSink
+from pbx_bridge.ami.link import CALL_TRACKING_EVENTS
 from pbx_bridge.ami.parser import parse_messages
 from pbx_bridge.ami.translate import AmiTranslator
 from routing.call_state import CallTracker
@@ -21,57 +37,160 @@ from routing.call_state import CallTracker
 TRACES = Path(__file__).resolve().parents[1] / "tests" / "asterisk-traces"
 NAMES = ["a", "b", "c", "d", "f", "g", "h", "i", "l", "m", "sip/s1", "sip/s2", "sip/s6"]
 IDS = ("Uniqueid", "Linkedid", "DestUniqueid", "DestLinkedid")
+Frame = dict[str, str]
 
 
-def stream(calls: int) -> list[dict[str, str]]:
-    """``calls`` calls re-numbered from the real traces (each copy gets its own ids)."""
-    traces = [[m for m in parse_messages((TRACES / f"{n}.ami").read_bytes()) if "Event" in m] for n in NAMES]
-    out: list[dict[str, str]] = []
-    copy = 0
-    while copy * len(NAMES) < calls:
-        for frames in traces:
-            for f in frames:
-                g = dict(f)
-                for k in IDS:
-                    if k in g and g[k][:1].isdigit():
-                        g[k] = f"{g[k]}{copy:06d}"
-                out.append(g)
-        copy += 1
+def _traces() -> list[list[Frame]]:
+    return [[m for m in parse_messages((TRACES / f"{n}.ami").read_bytes()) if "Event" in m] for n in NAMES]
+
+
+def _renumbered(frames: list[Frame], copy: int) -> list[Frame]:
+    out = []
+    for f in frames:
+        g = dict(f)
+        for k in IDS:
+            if k in g and g[k][:1].isdigit():
+                g[k] = f"{g[k]}{copy:06d}"
+        out.append(g)
     return out
 
 
-def fold_rate(frames: list[dict[str, str]]) -> tuple[float, int]:
+def _copies(calls: int) -> Iterator[list[Frame]]:
+    """Trace runs (one trace, re-numbered) until ``calls`` traces were produced."""
+    traces = _traces()
+    copy = 0
+    while copy * len(NAMES) < calls:
+        for frames in traces:
+            yield _renumbered(frames, copy)
+        copy += 1
+
+
+def stream(calls: int) -> list[Frame]:
+    """``calls`` calls re-numbered from the real traces (each copy gets its own ids), one after another."""
+    return [f for run in _copies(calls) for f in run]
+
+
+def interleaved(calls: int, concurrent: int) -> list[Frame]:
+    """The same calls, ``concurrent`` traces in progress at once (round-robin, each trace's order kept),
+    only the events the AMI client hands to call tracking."""
+    runs = [[f for f in run if f.get("Event") in CALL_TRACKING_EVENTS] for run in _copies(calls)]
+    out: list[Frame] = []
+    for start in range(0, len(runs), concurrent):
+        group = runs[start : start + concurrent]
+        for step in range(max(len(r) for r in group)):
+            out.extend(r[step] for r in group if step < len(r))
+    return out
+
+
+def fold_rate(frames: list[Frame]) -> tuple[float, int]:
     translator, tracker = AmiTranslator(Metrics()), CallTracker()
     finished = 0
     start = time.perf_counter()
     for f in frames:
-        for event in translator.translate("main", f):
-            if tracker.apply(event).finished is not None:
+        for e in translator.translate("main", f):
+            if tracker.apply(e).finished is not None:
                 finished += 1
     return len(frames) / (time.perf_counter() - start), finished
 
 
-async def sink_rate(frames: list[dict[str, str]], backend: Backend) -> float:
+def state_changing(frames: list[Frame]) -> int:
+    """How many frames change some call's state (what a per-event sink commits once each)."""
+    translator, tracker = AmiTranslator(Metrics()), CallTracker()
+    return sum(any([tracker.apply(e).changed for e in translator.translate("main", f)]) for f in frames)
+
+
+class StatementCounter:
+    """Statements and commits an engine sends, by first SQL word."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.kinds: Counter[str] = Counter()
+        self.commits = 0
+        event.listen(engine, "before_cursor_execute", self._statement)
+        event.listen(engine, "commit", self._commit)
+
+    def _statement(self, _conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        self.kinds[sql.lstrip().split(None, 1)[0].upper()] += 1
+
+    def _commit(self, _conn: Any) -> None:
+        self.commits += 1
+
+
+@dataclass(frozen=True)
+class SinkRun:
+    events: int
+    changing: int
+    calls: int
+    seconds: float
+    commits: int
+    statements: Counter[str]
+    latencies: list[float]
+
+    def line(self, label: str) -> str:
+        per_call = ", ".join(f"{k} {n / self.calls:.1f}" for k, n in sorted(self.statements.items()))
+        lat = sorted(self.latencies)
+        p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+        return (
+            f"{label}: {self.events / self.seconds:,.0f} events/s, "
+            f"{self.changing / self.seconds:,.0f} state-changing events/s, "
+            f"{self.commits / self.seconds:,.0f} commits/s, {self.calls / self.seconds:,.0f} calls/s; "
+            f"per call: {sum(self.statements.values()) / self.calls:.1f} statements ({per_call}), "
+            f"{self.commits / self.calls:.2f} commits; per handle call p50 {p50 * 1000:.2f} ms, "
+            f"p99 {p99 * 1000:.2f} ms"
+        )
+
+
+async def sink_run(frames: list[Frame], backend: Backend, batch: int, changing: int) -> SinkRun:
+    """Feed ``frames`` to a fresh sink: ``batch`` 0 = one ``handle`` per event, else ``handle_batch``."""
     with throwaway_database(backend, migrate=True) as url:
         engine = make_engine(url)
-        sink = CallTrackingSink(make_session_factory(engine), Metrics())
+        sessions = make_session_factory(engine)
+        sink = CallTrackingSink(sessions, Metrics())
+        await sink.reconcile("main", [])  # load the (empty) state before the clock starts
+        counter = StatementCounter(engine)
+        latencies: list[float] = []
         start = time.perf_counter()
-        for f in frames:
-            await sink.handle("main", f)
-        rate = len(frames) / (time.perf_counter() - start)
+        if batch == 0:
+            for f in frames:
+                began = time.perf_counter()
+                await sink.handle("main", f)
+                latencies.append(time.perf_counter() - began)
+        else:
+            for i in range(0, len(frames), batch):
+                began = time.perf_counter()
+                failed = await sink.handle_batch("main", frames[i : i + batch])
+                latencies.append(time.perf_counter() - began)
+                assert failed == 0, f"{failed} events not persisted"
+        seconds = time.perf_counter() - start
+        with sessions() as s:
+            calls = s.scalar(select(func.count()).select_from(CallRecord)) or 0
         engine.dispose()
-        return rate
+    return SinkRun(len(frames), changing, calls, seconds, counter.commits, counter.kinds, latencies)
 
 
 def main() -> None:
-    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
-    frames = stream(calls)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("calls", type=int, nargs="?", default=20000)
+    parser.add_argument("--sink-calls", type=int, default=1300)
+    parser.add_argument("--concurrent", type=int, default=100)
+    parser.add_argument("--batch", type=int, action="append", help="events per batch (repeatable)")
+    parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--no-before", action="store_true", help="skip the one-commit-per-event run")
+    args = parser.parse_args()
+    frames = stream(args.calls)
     rate, finished = fold_rate(frames)
     print(f"translate+fold: {len(frames)} events, {finished} calls finished, {rate:,.0f} events/s")
-    small = stream(130)
-    for backend in ("sqlite", "postgres"):
-        rate = asyncio.run(sink_rate(small, backend))
-        print(f"sink ({backend}, commit per state-changing event): {rate:,.0f} events/s")
+    sink_frames = interleaved(args.sink_calls, args.concurrent)
+    changing = state_changing(sink_frames)
+    print(
+        f"sink input: {args.sink_calls} calls, {args.concurrent} in progress at once, "
+        f"{len(sink_frames)} tracked events, {changing} of them state-changing"
+    )
+    for backend in args.backend or ["sqlite", "postgres"]:
+        batches = [0] if not args.no_before else []
+        for batch in batches + (args.batch or [100, 500, 2000]):
+            run = asyncio.run(sink_run(sink_frames, backend, batch, changing))
+            label = "commit per event (before)" if batch == 0 else f"batches of {batch}"
+            print(run.line(f"sink {backend}, {label}"))
 
 
 if __name__ == "__main__":

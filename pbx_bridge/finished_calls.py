@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from crm_core.metrics import Metrics
 from crm_core.services import missed_events, notification_outbox
 from crm_core.services.active_calls import drop_active_calls
-from crm_core.services.call_records import RecordLookups, RecordOutcome, record_finished_call
+from crm_core.services.call_records import RecordOutcome, record_finished_calls
 from routing.call_state import CallState
 from routing.missed_policy import PolicyConfig, Verdict, classify, finished_call
 
@@ -43,24 +43,26 @@ def store_finished_calls(
     policy: PolicyConfig,
     region: str,
     repeat_window: timedelta,
+    guarded: bool = True,
 ) -> list[Stored]:
-    """:func:`store_finished_call` for calls that finished in this order, in one transaction, reading the
-    managers, existing records and number owners once; the caller counts them (:func:`count_stored`)
-    once the transaction has committed."""
+    """:func:`store_finished_call` for calls that finished in this order, in one transaction (see
+    :func:`~crm_core.services.call_records.record_finished_calls`, also for ``guarded``); the caller
+    counts them (:func:`count_stored`) once the transaction has committed."""
     if not calls:
         return []
     verdicts = [classify(call, policy) for call in calls]
-    finished = [finished_call(call, verdict) for call, verdict in zip(calls, verdicts, strict=True)]
-    lookups = RecordLookups.load(session, pbx, finished, region)
-    stored: list[Stored] = []
-    for verdict, done in zip(verdicts, finished, strict=True):
-        outcome = record_finished_call(
-            session, pbx, done, region=region, repeat_window=repeat_window, lookups=lookups
-        )
+    outcomes: list[RecordOutcome] = []
+
+    def each(outcome: RecordOutcome) -> None:
         _announce(session, outcome)
-        stored.append((verdict, outcome))
+        outcomes.append(outcome)
+
+    finished = [finished_call(call, verdict) for call, verdict in zip(calls, verdicts, strict=True)]
+    record_finished_calls(
+        session, pbx, finished, each, region=region, repeat_window=repeat_window, guarded=guarded
+    )
     drop_active_calls(session, pbx, [call.linkedid for call in calls])
-    return stored
+    return list(zip(verdicts, outcomes, strict=True))
 
 
 def count_stored(metrics: Metrics, verdict: Verdict, outcome: RecordOutcome) -> None:

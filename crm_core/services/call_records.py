@@ -19,7 +19,7 @@ Rules (the caller commits):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -174,24 +174,66 @@ def record_finished_call(
     *,
     region: str = "RU",
     repeat_window: timedelta = REPEAT_WINDOW,
-    lookups: RecordLookups | None = None,
 ) -> RecordOutcome:
-    """Write ``call`` once; a second write of the same (pbx, linkedid) returns the existing record.
+    """Write ``call`` once; a second write of the same (pbx, linkedid) returns the existing record."""
+    outcomes: list[RecordOutcome] = []
+    record_finished_calls(session, pbx, [call], outcomes.append, region=region, repeat_window=repeat_window)
+    return outcomes[0]
 
-    ``lookups``: read once for every call written in this transaction (loaded for this call when None)."""
-    lookups = lookups or RecordLookups.load(session, pbx, [call], region)
-    existing = lookups.existing.get(call.linkedid)
-    if existing is not None:
-        return RecordOutcome(existing, created=False)
+
+def record_finished_calls(
+    session: Session,
+    pbx: str,
+    calls: Sequence[FinishedCall],
+    each: Callable[[RecordOutcome], None],
+    *,
+    region: str = "RU",
+    repeat_window: timedelta = REPEAT_WINDOW,
+    guarded: bool = True,
+) -> None:
+    """:func:`record_finished_call` for calls that finished in this order, in one transaction: managers,
+    existing records and number owners are read once, the new records and their legs inserted together;
+    then each call's missed call and callback closure follow in order, and ``each`` gets its outcome
+    right after its own.
+
+    ``guarded``: each record is inserted in a savepoint, so one written meanwhile by another consumer of
+    the same PBX wins quietly. Unguarded (cheaper), such a record fails the whole transaction with
+    ``IntegrityError``: for a caller that then writes the calls again one by one, guarded."""
+    lookups = RecordLookups.load(session, pbx, calls, region)
+    outcomes: list[RecordOutcome | None] = []
+    fresh: list[tuple[int, FinishedCall, CallRecord]] = []
+    for index, call in enumerate(calls):
+        existing = lookups.existing.get(call.linkedid)
+        outcomes.append(None if existing is None else RecordOutcome(existing, created=False))
+        if existing is None:
+            lookups.existing[call.linkedid] = record = _new_record(session, pbx, call, lookups, region)
+            fresh.append((index, call, record))
+    if guarded:
+        for index, call, record in fresh:
+            winner = _insert_guarded(session, pbx, call, record, lookups.managers)
+            if winner is not None:
+                lookups.existing[call.linkedid] = winner
+                outcomes[index] = RecordOutcome(winner, created=False)
+    else:
+        session.add_all([record for _, _, record in fresh])
+        session.flush()
+        legs = [leg for _, call, rec in fresh for leg in _leg_rows(rec.id, call.legs, lookups.managers)]
+        session.add_all(legs)
+        session.flush()
+    for call, outcome in zip(calls, outcomes, strict=True):
+        each(outcome or _follow_up(session, call, lookups, region, repeat_window))
+
+
+def _new_record(
+    session: Session, pbx: str, call: FinishedCall, lookups: RecordLookups, region: str
+) -> CallRecord:
     managers = lookups.managers
     client = _client_number(call, region)
     phone = lookups.owners.get(client) if client else None
-    counterparty_id = _counterparty_id(session, phone)
     answered_by = managers.by_target(
         call.answered_by_target, call.answered_dial_string or "", call.answered_dest_number or ""
     )
-    rung = [_rung_json(r, managers) for r in call.rung]
-    record = CallRecord(
+    return CallRecord(
         pbx_system=pbx,
         linkedid=call.linkedid,
         direction=call.direction,
@@ -205,14 +247,20 @@ def record_finished_call(
         disposition=call.disposition,
         answered_by_manager_id=answered_by.id if answered_by and call.answered_by_person else None,
         answered_by_target=call.answered_by_target,
-        rung_targets=rung,
+        rung_targets=[_rung_json(r, managers) for r in call.rung],
         route_kind=call.route_kind,
         recording_file=call.recording_file,
-        counterparty_id=counterparty_id,
+        counterparty_id=_counterparty_id(session, phone),
         unregistered_number=bool(call.direction is CallDirection.INBOUND and client and phone is None),
         approximate=call.approximate,
         transferred_to=call.transferred_to,
     )
+
+
+def _insert_guarded(
+    session: Session, pbx: str, call: FinishedCall, record: CallRecord, managers: ManagerDirectory
+) -> CallRecord | None:
+    """Insert ``record`` and its legs in a savepoint; the concurrently written record when that won."""
     try:
         with session.begin_nested():
             session.add(record)
@@ -224,10 +272,21 @@ def record_finished_call(
         winner = _existing(session, pbx, call.linkedid)
         if winner is None:
             raise
-        return RecordOutcome(winner, created=False)
-    lookups.existing[call.linkedid] = record
-    missed, merged = _open_or_merge_missed(session, record, call, client, phone, managers, repeat_window)
-    called_back = _close_called_back(session, record, call, client, managers)
+        return winner
+    return None
+
+
+def _follow_up(
+    session: Session, call: FinishedCall, lookups: RecordLookups, region: str, repeat_window: timedelta
+) -> RecordOutcome:
+    """The missed call a new record opens or grows, and the missed calls it closes as called back."""
+    record = lookups.existing[call.linkedid]
+    client = _client_number(call, region)
+    phone = lookups.owners.get(client) if client else None
+    missed, merged = _open_or_merge_missed(
+        session, record, call, client, phone, lookups.managers, repeat_window
+    )
+    called_back = _close_called_back(session, record, call, client, lookups.managers)
     return RecordOutcome(record, True, missed, merged, called_back)
 
 

@@ -107,15 +107,12 @@ class CallTrackingSink:
             if events:
                 items.append((message, events))
         try:
-            self._writer.write(pbx, [event for _, events in items for event in events])
+            self._writer.write(pbx, [event for _, events in items for event in events], guarded=False)
         except _NOT_THE_EVENTS:
             raise
         except Exception:
-            if len(items) == 1:
-                failed += self._bad_event(pbx, items[0][0])
-            else:
-                log.warning("a batch of %d AMI events of %s failed: writing them one by one", len(items), pbx)
-                failed += sum(self._write_alone(pbx, message, events) for message, events in items)
+            log.warning("a batch of %d AMI events of %s failed: writing them one by one", len(items), pbx)
+            failed += sum(self._write_alone(pbx, message, events) for message, events in items)
         self._metrics.ami_batch_seconds.observe(time.perf_counter() - started)
         return failed
 

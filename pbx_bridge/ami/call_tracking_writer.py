@@ -78,15 +78,16 @@ class CallTrackingWriter:
         self.translator = AmiTranslator(metrics, clock)
         self._trackers: dict[str, CallTracker] = {}
 
-    def write(self, pbx: str, events: Sequence[CallEvent]) -> None:
+    def write(self, pbx: str, events: Sequence[CallEvent], *, guarded: bool = True) -> None:
         """Fold ``events`` (in order) and persist their effect in one transaction; raise when it failed,
-        after which the state is reloaded from the database on next use."""
+        after which the state is reloaded from the database on next use. ``guarded``: see
+        :func:`~crm_core.services.call_records.record_finished_calls`."""
         tracker = self._tracker(pbx)
         try:
             folded = _fold(tracker, events)
             if folded.empty:
                 return
-            stored = self._persist(pbx, folded)
+            stored = self._persist(pbx, folded, guarded)
         except Exception:
             self._trackers.pop(pbx, None)  # memory may be ahead of the database: reload it
             raise
@@ -100,14 +101,14 @@ class CallTrackingWriter:
         tracker = self._tracker(pbx)
         try:
             finished, touched = tracker.reconcile(live, at, gap=not continuous)
-            stored = self._persist(pbx, Folded(finished, touched))
+            stored = self._persist(pbx, Folded(finished, touched), guarded=True)
         except Exception:
             self._trackers.pop(pbx, None)
             raise
         self._finished(pbx, stored)
         log.info("reconciled %s: %d finished, %d live", pbx, len(finished), len(touched), extra={"pbx": pbx})
 
-    def _persist(self, pbx: str, folded: Folded) -> list[Stored]:
+    def _persist(self, pbx: str, folded: Folded, guarded: bool) -> list[Stored]:
         opt = self._opt
         with self._sessions() as session, session.begin():
             stored = store_finished_calls(
@@ -117,6 +118,7 @@ class CallTrackingWriter:
                 policy=opt.policy,
                 region=opt.region,
                 repeat_window=opt.repeat_window,
+                guarded=guarded,
             )
             save_active_calls(session, pbx, {call.linkedid: call.to_dict() for call in folded.live})
             if opt.before_commit is not None:

@@ -62,6 +62,7 @@ class EventConsumer:
         self._sink_errors = metrics.ami_faults.labels(pbx=state.pbx, kind="sink_error")
         self._batch_sizes = metrics.ami_batch_events.labels(pbx=state.pbx)
         self._in_flight = 0
+        self._snapshots_queued = 0
         self.needs_snapshot = False
         self._lost_since_snapshot = True  # queued side: events dropped since the last snapshot was queued
         self._failed_since_snapshot = False  # sink side: an event failed since the last snapshot was applied
@@ -69,7 +70,7 @@ class EventConsumer:
     @property
     def depth(self) -> int:
         """Events not acknowledged yet: queued, or in the batch the sink is writing."""
-        return len(self._queue) + self._in_flight
+        return len(self._queue) - self._snapshots_queued + self._in_flight
 
     def _full(self) -> bool:
         return len(self._queue) >= self._maxsize
@@ -90,11 +91,12 @@ class EventConsumer:
             self._drop(0)
         else:
             self._queue.append(Snapshot(channels, continuous and not self._lost_since_snapshot))
+            self._snapshots_queued += 1
             self._lost_since_snapshot = False
             self._wake()
 
     def _wake(self) -> None:
-        self._depth.set(len(self._queue))
+        self._depth.set(self.depth)
         if self._queue:
             self._ready.set()
 
@@ -111,6 +113,7 @@ class EventConsumer:
         queue = self._queue
         head = queue.popleft()
         if isinstance(head, Snapshot):
+            self._snapshots_queued -= 1
             return head
         batch = [head]
         while queue and len(batch) < self._batch_size and not isinstance(queue[0], Snapshot):
@@ -126,12 +129,11 @@ class EventConsumer:
                 await self._ready.wait()
                 continue
             item = self._next()
-            self._depth.set(len(queue))
             if isinstance(item, Snapshot):
                 await self._reconcile(item)
             else:
                 await self._handle(item)
-            self._depth.set(len(queue))
+            self._depth.set(self.depth)
             if not queue and self.needs_snapshot:
                 self.needs_snapshot = False
                 self._request_snapshot()
