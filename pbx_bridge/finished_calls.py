@@ -11,6 +11,7 @@ from crm_core.metrics import Metrics
 from crm_core.services import missed_events, notification_outbox
 from crm_core.services.active_calls import drop_active_calls
 from crm_core.services.call_records import RecordOutcome, record_finished_calls
+from crm_core.services.missed_events import MissedAction
 from routing.call_state import CallState
 from routing.missed_policy import PolicyConfig, Verdict, classify, finished_call
 
@@ -52,9 +53,10 @@ def store_finished_calls(
         return []
     verdicts = [classify(call, policy) for call in calls]
     outcomes: list[RecordOutcome] = []
+    sla = missed_events.policy_sla(session)
 
     def each(outcome: RecordOutcome) -> None:
-        _announce(session, outcome)
+        _announce(session, outcome, sla)
         outcomes.append(outcome)
 
     finished = [finished_call(call, verdict) for call, verdict in zip(calls, verdicts, strict=True)]
@@ -73,12 +75,13 @@ def count_stored(metrics: Metrics, verdict: Verdict, outcome: RecordOutcome) -> 
             metrics.missed_calls.labels(reason=verdict.missed_reason.value).inc()
 
 
-def _announce(session: Session, outcome: RecordOutcome) -> None:
+def _announce(session: Session, outcome: RecordOutcome, sla: timedelta | None) -> None:
     """Tell live views (after commit) which missed calls this call opened, grew or closed."""
     if not outcome.created:
         return
     if outcome.missed_call is not None:
-        missed_events.announce(session, outcome.missed_call, "updated" if outcome.missed_merged else "opened")
+        action: MissedAction = "updated" if outcome.missed_merged else "opened"
+        missed_events.announce(session, outcome.missed_call, action, sla=sla)
     for missed in outcome.called_back:
         notification_outbox.mark_read_for_missed_call(session, missed.id)
-        missed_events.announce(session, missed, "closed")
+        missed_events.announce(session, missed, "closed", sla=sla)

@@ -132,11 +132,13 @@ class ManagerDirectory:
 @dataclass
 class RecordLookups:
     """What writing several finished calls of one PBX in one transaction reads once, not per call: the
-    managers, the records already written and the owners of the client numbers."""
+    managers, the records already written, the owners of the client numbers and the missed calls from
+    those numbers still waiting for a callback (kept current as the calls are written)."""
 
     managers: ManagerDirectory
     existing: dict[str, CallRecord]
     owners: dict[str, PhoneNumber]
+    awaiting: dict[str, list[MissedCall]]
 
     @classmethod
     def load(cls, session: Session, pbx: str, calls: Sequence[FinishedCall], region: str) -> RecordLookups:
@@ -146,7 +148,23 @@ class RecordLookups:
             select(CallRecord).where(CallRecord.pbx_system == pbx, CallRecord.linkedid.in_(linkedids))
         )
         owners = session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(numbers))) if numbers else ()
-        return cls(ManagerDirectory(session), {r.linkedid: r for r in existing}, {p.e164: p for p in owners})
+        awaiting: dict[str, list[MissedCall]] = {n: [] for n in numbers}
+        if numbers:
+            waiting = select(MissedCall).where(
+                MissedCall.caller_number.in_(numbers), MissedCall.status.in_(AWAITING_CALLBACK)
+            )
+            for missed in session.scalars(waiting.order_by(MissedCall.id)):
+                awaiting[missed.caller_number].append(missed)
+        return cls(
+            ManagerDirectory(session),
+            {r.linkedid: r for r in existing},
+            {p.e164: p for p in owners},
+            awaiting,
+        )
+
+    def waiting(self, number: str) -> list[MissedCall]:
+        """The missed calls from ``number`` that still wait for a callback."""
+        return [m for m in self.awaiting.get(number, ()) if m.status in AWAITING_CALLBACK]
 
 
 def _client_number(call: FinishedCall, region: str) -> str | None:
@@ -283,10 +301,8 @@ def _follow_up(
     record = lookups.existing[call.linkedid]
     client = _client_number(call, region)
     phone = lookups.owners.get(client) if client else None
-    missed, merged = _open_or_merge_missed(
-        session, record, call, client, phone, lookups.managers, repeat_window
-    )
-    called_back = _close_called_back(session, record, call, client, lookups.managers)
+    missed, merged = _open_or_merge_missed(session, record, call, client, phone, lookups, repeat_window)
+    called_back = _close_called_back(record, call, client, lookups)
     return RecordOutcome(record, True, missed, merged, called_back)
 
 
@@ -342,34 +358,26 @@ def _open_or_merge_missed(
     call: FinishedCall,
     client: str | None,
     phone: PhoneNumber | None,
-    managers: ManagerDirectory,
+    lookups: RecordLookups,
     repeat_window: timedelta,
 ) -> tuple[MissedCall | None, bool]:
     if call.missed_reason is None or call.direction is not CallDirection.INBOUND or client is None:
         return None, False
     if phone is not None and phone.manager_id is not None:
         return None, False  # a colleague's own phone: not a client call to call back
-    open_missed = session.scalars(
-        select(MissedCall)
-        .where(
-            MissedCall.caller_number == client,
-            MissedCall.status.in_(AWAITING_CALLBACK),
-            MissedCall.last_attempt_at >= call.started_at - repeat_window,
-            MissedCall.last_attempt_at <= call.started_at + repeat_window,
-        )
-        .order_by(MissedCall.last_attempt_at.desc())
-    ).first()
-    if open_missed is not None:
+    earliest, latest = call.started_at - repeat_window, call.started_at + repeat_window
+    recent = [m for m in lookups.waiting(client) if earliest <= m.last_attempt_at <= latest]
+    if recent:
+        open_missed = max(recent, key=lambda m: m.last_attempt_at)
         open_missed.attempts += 1
         open_missed.last_attempt_at = max(open_missed.last_attempt_at, call.started_at)
-        session.flush()
         return open_missed, True
     missed = MissedCall(
         call_record_id=record.id,
         caller_number=client,
         reason=call.missed_reason,
         ring_seconds=call.ring_seconds,
-        assigned_manager_id=_assignee(session, record.counterparty_id, call, managers),
+        assigned_manager_id=_assignee(session, record.counterparty_id, call, lookups.managers),
         counterparty_id=record.counterparty_id,
         status=MissedStatus.OPEN,
         attempts=1,
@@ -378,6 +386,7 @@ def _open_or_merge_missed(
     )
     session.add(missed)
     session.flush()
+    lookups.awaiting.setdefault(client, []).append(missed)
     return missed, False
 
 
@@ -398,14 +407,11 @@ def _assignee(
 
 
 def _close_called_back(
-    session: Session,
-    record: CallRecord,
-    call: FinishedCall,
-    client: str | None,
-    managers: ManagerDirectory,
+    record: CallRecord, call: FinishedCall, client: str | None, lookups: RecordLookups
 ) -> tuple[MissedCall, ...]:
     if client is None or call.answered_at is None or not call.answered_by_person:
         return ()
+    managers = lookups.managers
     if call.direction is CallDirection.OUTBOUND:
         by = managers.by_extension(call.caller_number)
     elif call.direction is CallDirection.INBOUND:
@@ -415,19 +421,13 @@ def _close_called_back(
     else:
         return ()
     answered_at: datetime = call.answered_at
-    opened = session.scalars(
-        select(MissedCall).where(
-            MissedCall.caller_number == client,
-            MissedCall.status.in_(AWAITING_CALLBACK),
-            MissedCall.call_record_id != record.id,
-            MissedCall.created_at <= answered_at,
-        )
-    ).all()
+    opened = [
+        m for m in lookups.waiting(client) if m.call_record_id != record.id and m.created_at <= answered_at
+    ]
     for missed in opened:
         missed.status = MissedStatus.CALLED_BACK
         missed.callback_call_record_id = record.id
         missed.called_back_at = answered_at
         missed.called_back_by_manager_id = by.id if by else None
         missed.closed_at = answered_at
-    session.flush()
     return tuple(opened)
