@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy.orm import Session
 
 from bench.databases import Backend, throwaway_database
 from crm_core.db import make_engine, make_session_factory
@@ -82,6 +83,20 @@ def interleaved(calls: int, concurrent: int) -> list[Frame]:
     return out
 
 
+def events_per_call() -> list[tuple[str, int, int, int, int]]:
+    """Per real trace (then summed over the ``Local/`` ones and the ``sip/`` ones): AMI events, those call
+    tracking receives, those that change a call's state, and the calls the trace holds."""
+    rows = []
+    for name, frames in zip(NAMES, _traces(), strict=True):
+        tracked = [f for f in frames if f.get("Event") in CALL_TRACKING_EVENTS]
+        rows.append((name, len(frames), len(tracked), state_changing(tracked), fold_rate(frames)[1]))
+    for group, sip in (("Local/ traces", False), ("sip/ traces", True)):
+        picked = [r for r in rows if r[0].startswith("sip/") is sip]
+        events, tracked, changing, calls = (sum(r[i] for r in picked) for i in (1, 2, 3, 4))
+        rows.append((group, events, tracked, changing, calls))
+    return rows
+
+
 def fold_rate(frames: list[Frame]) -> tuple[float, int]:
     translator, tracker = AmiTranslator(Metrics()), CallTracker()
     finished = 0
@@ -121,21 +136,25 @@ class SinkRun:
     changing: int
     calls: int
     seconds: float
+    cpu_seconds: float
     commits: int
     statements: Counter[str]
     latencies: list[float]
+    bytes_per_call: float | None = None
 
     def line(self, label: str) -> str:
         per_call = ", ".join(f"{k} {n / self.calls:.1f}" for k, n in sorted(self.statements.items()))
         lat = sorted(self.latencies)
         p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         return (
-            f"{label}: {self.events / self.seconds:,.0f} events/s, "
+            f"{label}: {self.events / self.seconds:,.0f} events/s "
+            f"({self.events / self.cpu_seconds:,.0f} per CPU second of this process), "
             f"{self.changing / self.seconds:,.0f} state-changing events/s, "
             f"{self.commits / self.seconds:,.0f} commits/s, {self.calls / self.seconds:,.0f} calls/s; "
             f"per call: {sum(self.statements.values()) / self.calls:.1f} statements ({per_call}), "
             f"{self.commits / self.calls:.2f} commits; per handle call p50 {p50 * 1000:.2f} ms, "
             f"p99 {p99 * 1000:.2f} ms"
+            + (f"; {self.bytes_per_call:,.0f} bytes per call on disk" if self.bytes_per_call else "")
         )
 
 
@@ -148,7 +167,7 @@ async def sink_run(frames: list[Frame], backend: Backend, batch: int, changing: 
         await sink.reconcile("main", [])  # load the (empty) state before the clock starts
         counter = StatementCounter(engine)
         latencies: list[float] = []
-        start = time.perf_counter()
+        cpu, start = time.process_time(), time.perf_counter()
         if batch == 0:
             for f in frames:
                 began = time.perf_counter()
@@ -160,11 +179,21 @@ async def sink_run(frames: list[Frame], backend: Backend, batch: int, changing: 
                 failed = await sink.handle_batch("main", frames[i : i + batch])
                 latencies.append(time.perf_counter() - began)
                 assert failed == 0, f"{failed} events not persisted"
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         with sessions() as s:
             calls = s.scalar(select(func.count()).select_from(CallRecord)) or 0
+            size = _stored_bytes(s) if backend == "postgres" else None
         engine.dispose()
-    return SinkRun(len(frames), changing, calls, seconds, counter.commits, counter.kinds, latencies)
+    per_call = size / calls if size and calls else None
+    return SinkRun(
+        len(frames), changing, calls, seconds, cpu, counter.commits, counter.kinds, latencies, per_call
+    )
+
+
+def _stored_bytes(session: Session) -> int:
+    """PostgreSQL: bytes of the call records, their legs and missed calls, indexes included."""
+    tables = ("call_records", "call_legs", "missed_calls")
+    return sum(int(session.scalar(text(f"SELECT pg_total_relation_size('{t}')")) or 0) for t in tables)
 
 
 def main() -> None:
@@ -176,6 +205,11 @@ def main() -> None:
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--no-before", action="store_true", help="skip the one-commit-per-event run")
     args = parser.parse_args()
+    for name, events, tracked, changing, calls in events_per_call():
+        print(
+            f"events per call, {name}: {events / calls:.1f} AMI events, {tracked / calls:.1f} to call "
+            f"tracking, {changing / calls:.1f} state-changing ({calls} calls)"
+        )
     frames = stream(args.calls)
     rate, finished = fold_rate(frames)
     print(f"translate+fold: {len(frames)} events, {finished} calls finished, {rate:,.0f} events/s")
