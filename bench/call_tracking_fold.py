@@ -1,7 +1,7 @@
 """Translate + fold rate of call tracking (pure, one core) and the persisting sink on SQLite and PostgreSQL.
 
 Usage: .venv/bin/python -m bench.call_tracking_fold [calls] [--sink-calls N] [--concurrent C]
-       [--batch B ...] [--backend sqlite|postgres ...]
+       [--batch B ...] [--backend sqlite|postgres ...] [--no-before] [--writers K ...]
 
 * translate + fold: ``calls`` calls re-numbered from the real traces (default 20000), in memory.
 * the sink, before and after: ``--sink-calls`` calls (default 1300) with ``--concurrent`` calls in progress
@@ -9,12 +9,16 @@ Usage: .venv/bin/python -m bench.call_tracking_fold [calls] [--sink-calls N] [--
   ``handle`` (one commit per state-changing event, the path before batching) and in batches of ``--batch``
   events per ``handle_batch`` (one commit per batch). Printed per backend: AMI events/s (all tracked
   events), state-changing events/s, commits/s, statements per call by kind, p50/p99 latency per batch.
+* ``--writers K``: K processes, one PBX each (own Linkedids and client numbers), writing the same calls at
+  once into one PostgreSQL database in batches: how many PBXs one database absorbs.
+* events per call of each real trace (all AMI events, those call tracking gets, the state-changing ones).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -196,6 +200,54 @@ def _stored_bytes(session: Session) -> int:
     return sum(int(session.scalar(text(f"SELECT pg_total_relation_size('{t}')")) or 0) for t in tables)
 
 
+def _own_numbers(frames: list[Frame], writer: int) -> list[Frame]:
+    """The frames with the outside numbers moved to a range of this writer's own (+7900... -> +790N...),
+    so the PBXs of a multi-writer run share no client (no lock waits on the same missed calls)."""
+    prefix = f"+790{writer}"
+    return [{k: prefix + v[5:] if v.startswith("+7900") else v for k, v in f.items()} for f in frames]
+
+
+def _writer(url: str, pbx: str, frames: list[Frame], batch: int, start: Any, out: Any) -> None:
+    """One PBX's writer process of :func:`writers_run`: waits for ``start``, puts its seconds on ``out``."""
+
+    async def run() -> float:
+        engine = make_engine(url)
+        sink = CallTrackingSink(make_session_factory(engine), Metrics())
+        await sink.reconcile(pbx, [])
+        start.wait()
+        began = time.perf_counter()
+        for i in range(0, len(frames), batch):
+            assert await sink.handle_batch(pbx, frames[i : i + batch]) == 0
+        seconds = time.perf_counter() - began
+        engine.dispose()
+        return seconds
+
+    out.put(asyncio.run(run()))
+
+
+def writers_run(frames: list[Frame], writers: int, batch: int) -> str:
+    """``writers`` processes, one PBX each, writing ``frames`` at once into one PostgreSQL database."""
+    ctx = multiprocessing.get_context("fork")
+    with throwaway_database("postgres", migrate=True) as url:
+        start, out = ctx.Event(), ctx.Queue()
+        procs = [
+            ctx.Process(target=_writer, args=(url, f"pbx{i}", _own_numbers(frames, i), batch, start, out))
+            for i in range(writers)
+        ]
+        for proc in procs:
+            proc.start()
+        time.sleep(2.0)  # every writer has loaded its (empty) state
+        start.set()
+        seconds = [out.get(timeout=3600) for _ in procs]
+        for proc in procs:
+            proc.join()
+    events = len(frames) * writers
+    return (
+        f"sink postgres, {writers} PBX writers at once, batches of {batch}: "
+        f"{events / max(seconds):,.0f} events/s together (slowest writer {max(seconds):.1f} s)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("calls", type=int, nargs="?", default=20000)
@@ -204,6 +256,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, action="append", help="events per batch (repeatable)")
     parser.add_argument("--backend", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--no-before", action="store_true", help="skip the one-commit-per-event run")
+    parser.add_argument("--writers", type=int, nargs="*", default=[], help="PBX writer processes at once")
     args = parser.parse_args()
     for name, events, tracked, changing, calls in events_per_call():
         print(
@@ -225,6 +278,8 @@ def main() -> None:
             run = asyncio.run(sink_run(sink_frames, backend, batch, changing))
             label = "commit per event (before)" if batch == 0 else f"batches of {batch}"
             print(run.line(f"sink {backend}, {label}"))
+    for writers in args.writers:
+        print(writers_run(sink_frames, writers, max(args.batch or [2000])))
 
 
 if __name__ == "__main__":
