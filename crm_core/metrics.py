@@ -53,6 +53,19 @@ class Metrics:
         self.queue_depth = Gauge(
             "callrouter_queue_depth", "Events waiting for the consumer", ["queue"], registry=r
         )
+        self.ami_batch_events = Histogram(
+            "callrouter_ami_batch_events",
+            "AMI events handed to call tracking in one batch (one commit)",
+            ["pbx"],
+            buckets=(1, 2, 5, 10, 50, 100, 500, 1000, 2000, 5000),
+            registry=r,
+        )
+        self.ami_batch_seconds = Histogram(
+            "callrouter_ami_batch_seconds",
+            "Call tracking: one batch of AMI events translated, folded, written and committed",
+            buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+            registry=r,
+        )
         self.notifications = Counter(
             "callrouter_notifications",
             "Notifications by channel and result",

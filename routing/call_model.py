@@ -7,7 +7,7 @@ snapshot tells after a gap. Fields ending in ``_guess`` say a time was guessed (
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from routing.call_legs import LegInfo
@@ -148,8 +148,24 @@ class CallState:
 
     # -- serialization -------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_dict` restores an equal state."""
-        return asdict(self)
+        """A JSON-ready dict; :meth:`from_dict` restores an equal state.
+
+        What :func:`dataclasses.asdict` returns, built directly (every nested value is a flat dataclass of
+        scalars): call tracking writes it for each changed call of every batch.
+
+        >>> from dataclasses import asdict
+        >>> call = CallState("1.1", 1.0, 2.0, route_vars={"k": "v"})
+        >>> call.channels["1.1"] = ChannelInfo("1.1", "PJSIP/t-1", "in", "s", "+7900", 1.0)
+        >>> call.dials.append(DialInfo("1.2", "PJSIP/m1", "m1", "1.1", 1.5))
+        >>> call.to_dict() == asdict(call) and CallState.from_dict(call.to_dict()) == call
+        True
+        """
+        data = dict(self.__dict__)
+        data["channels"] = {uid: dict(chan.__dict__) for uid, chan in self.channels.items()}
+        data["dials"] = [dict(dial.__dict__) for dial in self.dials]
+        data["legs"] = [dict(leg.__dict__) for leg in self.legs]
+        data["route_vars"] = dict(self.route_vars)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> CallState:

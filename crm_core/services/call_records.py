@@ -19,6 +19,7 @@ Rules (the caller commits):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -128,15 +129,49 @@ class ManagerDirectory:
         return next((m for m in self._managers if m.extension and m.extension == number), None)
 
 
+@dataclass
+class RecordLookups:
+    """What writing several finished calls of one PBX in one transaction reads once, not per call: the
+    managers, the records already written, the owners of the client numbers and the missed calls from
+    those numbers still waiting for a callback (kept current as the calls are written)."""
+
+    managers: ManagerDirectory
+    existing: dict[str, CallRecord]
+    owners: dict[str, PhoneNumber]
+    awaiting: dict[str, list[MissedCall]]
+
+    @classmethod
+    def load(cls, session: Session, pbx: str, calls: Sequence[FinishedCall], region: str) -> RecordLookups:
+        linkedids = {c.linkedid for c in calls}
+        numbers = {n for c in calls if (n := _client_number(c, region))}
+        existing = session.scalars(
+            select(CallRecord).where(CallRecord.pbx_system == pbx, CallRecord.linkedid.in_(linkedids))
+        )
+        owners = session.scalars(select(PhoneNumber).where(PhoneNumber.e164.in_(numbers))) if numbers else ()
+        awaiting: dict[str, list[MissedCall]] = {n: [] for n in numbers}
+        if numbers:
+            waiting = select(MissedCall).where(
+                MissedCall.caller_number.in_(numbers), MissedCall.status.in_(AWAITING_CALLBACK)
+            )
+            for missed in session.scalars(waiting.order_by(MissedCall.id)):
+                awaiting[missed.caller_number].append(missed)
+        return cls(
+            ManagerDirectory(session),
+            {r.linkedid: r for r in existing},
+            {p.e164: p for p in owners},
+            awaiting,
+        )
+
+    def waiting(self, number: str) -> list[MissedCall]:
+        """The missed calls from ``number`` that still wait for a callback."""
+        return [m for m in self.awaiting.get(number, ()) if m.status in AWAITING_CALLBACK]
+
+
 def _client_number(call: FinishedCall, region: str) -> str | None:
     raw = call.caller_number if call.direction is CallDirection.INBOUND else call.callee_number
     if call.direction is CallDirection.INTERNAL:
         return None
     return normalize_number(raw, region).e164
-
-
-def _owner(session: Session, e164: str) -> PhoneNumber | None:
-    return session.scalars(select(PhoneNumber).where(PhoneNumber.e164 == e164)).first()
 
 
 def _counterparty_id(session: Session, phone: PhoneNumber | None) -> int | None:
@@ -159,18 +194,64 @@ def record_finished_call(
     repeat_window: timedelta = REPEAT_WINDOW,
 ) -> RecordOutcome:
     """Write ``call`` once; a second write of the same (pbx, linkedid) returns the existing record."""
-    existing = _existing(session, pbx, call.linkedid)
-    if existing is not None:
-        return RecordOutcome(existing, created=False)
-    managers = ManagerDirectory(session)
+    outcomes: list[RecordOutcome] = []
+    record_finished_calls(session, pbx, [call], outcomes.append, region=region, repeat_window=repeat_window)
+    return outcomes[0]
+
+
+def record_finished_calls(
+    session: Session,
+    pbx: str,
+    calls: Sequence[FinishedCall],
+    each: Callable[[RecordOutcome], None],
+    *,
+    region: str = "RU",
+    repeat_window: timedelta = REPEAT_WINDOW,
+    guarded: bool = True,
+) -> None:
+    """:func:`record_finished_call` for calls that finished in this order, in one transaction: managers,
+    existing records and number owners are read once, the new records and their legs inserted together;
+    then each call's missed call and callback closure follow in order, and ``each`` gets its outcome
+    right after its own.
+
+    ``guarded``: each record is inserted in a savepoint, so one written meanwhile by another consumer of
+    the same PBX wins quietly. Unguarded (cheaper), such a record fails the whole transaction with
+    ``IntegrityError``: for a caller that then writes the calls again one by one, guarded."""
+    lookups = RecordLookups.load(session, pbx, calls, region)
+    outcomes: list[RecordOutcome | None] = []
+    fresh: list[tuple[int, FinishedCall, CallRecord]] = []
+    for index, call in enumerate(calls):
+        existing = lookups.existing.get(call.linkedid)
+        outcomes.append(None if existing is None else RecordOutcome(existing, created=False))
+        if existing is None:
+            lookups.existing[call.linkedid] = record = _new_record(session, pbx, call, lookups, region)
+            fresh.append((index, call, record))
+    if guarded:
+        for index, call, record in fresh:
+            winner = _insert_guarded(session, pbx, call, record, lookups.managers)
+            if winner is not None:
+                lookups.existing[call.linkedid] = winner
+                outcomes[index] = RecordOutcome(winner, created=False)
+    else:
+        session.add_all([record for _, _, record in fresh])
+        session.flush()
+        legs = [leg for _, call, rec in fresh for leg in _leg_rows(rec.id, call.legs, lookups.managers)]
+        session.add_all(legs)
+        session.flush()
+    for call, outcome in zip(calls, outcomes, strict=True):
+        each(outcome or _follow_up(session, call, lookups, region, repeat_window))
+
+
+def _new_record(
+    session: Session, pbx: str, call: FinishedCall, lookups: RecordLookups, region: str
+) -> CallRecord:
+    managers = lookups.managers
     client = _client_number(call, region)
-    phone = _owner(session, client) if client else None
-    counterparty_id = _counterparty_id(session, phone)
+    phone = lookups.owners.get(client) if client else None
     answered_by = managers.by_target(
         call.answered_by_target, call.answered_dial_string or "", call.answered_dest_number or ""
     )
-    rung = [_rung_json(r, managers) for r in call.rung]
-    record = CallRecord(
+    return CallRecord(
         pbx_system=pbx,
         linkedid=call.linkedid,
         direction=call.direction,
@@ -184,14 +265,20 @@ def record_finished_call(
         disposition=call.disposition,
         answered_by_manager_id=answered_by.id if answered_by and call.answered_by_person else None,
         answered_by_target=call.answered_by_target,
-        rung_targets=rung,
+        rung_targets=[_rung_json(r, managers) for r in call.rung],
         route_kind=call.route_kind,
         recording_file=call.recording_file,
-        counterparty_id=counterparty_id,
+        counterparty_id=_counterparty_id(session, phone),
         unregistered_number=bool(call.direction is CallDirection.INBOUND and client and phone is None),
         approximate=call.approximate,
         transferred_to=call.transferred_to,
     )
+
+
+def _insert_guarded(
+    session: Session, pbx: str, call: FinishedCall, record: CallRecord, managers: ManagerDirectory
+) -> CallRecord | None:
+    """Insert ``record`` and its legs in a savepoint; the concurrently written record when that won."""
     try:
         with session.begin_nested():
             session.add(record)
@@ -203,9 +290,19 @@ def record_finished_call(
         winner = _existing(session, pbx, call.linkedid)
         if winner is None:
             raise
-        return RecordOutcome(winner, created=False)
-    missed, merged = _open_or_merge_missed(session, record, call, client, phone, managers, repeat_window)
-    called_back = _close_called_back(session, record, call, client, managers)
+        return winner
+    return None
+
+
+def _follow_up(
+    session: Session, call: FinishedCall, lookups: RecordLookups, region: str, repeat_window: timedelta
+) -> RecordOutcome:
+    """The missed call a new record opens or grows, and the missed calls it closes as called back."""
+    record = lookups.existing[call.linkedid]
+    client = _client_number(call, region)
+    phone = lookups.owners.get(client) if client else None
+    missed, merged = _open_or_merge_missed(session, record, call, client, phone, lookups, repeat_window)
+    called_back = _close_called_back(record, call, client, lookups)
     return RecordOutcome(record, True, missed, merged, called_back)
 
 
@@ -261,34 +358,26 @@ def _open_or_merge_missed(
     call: FinishedCall,
     client: str | None,
     phone: PhoneNumber | None,
-    managers: ManagerDirectory,
+    lookups: RecordLookups,
     repeat_window: timedelta,
 ) -> tuple[MissedCall | None, bool]:
     if call.missed_reason is None or call.direction is not CallDirection.INBOUND or client is None:
         return None, False
     if phone is not None and phone.manager_id is not None:
         return None, False  # a colleague's own phone: not a client call to call back
-    open_missed = session.scalars(
-        select(MissedCall)
-        .where(
-            MissedCall.caller_number == client,
-            MissedCall.status.in_(AWAITING_CALLBACK),
-            MissedCall.last_attempt_at >= call.started_at - repeat_window,
-            MissedCall.last_attempt_at <= call.started_at + repeat_window,
-        )
-        .order_by(MissedCall.last_attempt_at.desc())
-    ).first()
-    if open_missed is not None:
+    earliest, latest = call.started_at - repeat_window, call.started_at + repeat_window
+    recent = [m for m in lookups.waiting(client) if earliest <= m.last_attempt_at <= latest]
+    if recent:
+        open_missed = max(recent, key=lambda m: m.last_attempt_at)
         open_missed.attempts += 1
         open_missed.last_attempt_at = max(open_missed.last_attempt_at, call.started_at)
-        session.flush()
         return open_missed, True
     missed = MissedCall(
         call_record_id=record.id,
         caller_number=client,
         reason=call.missed_reason,
         ring_seconds=call.ring_seconds,
-        assigned_manager_id=_assignee(session, record.counterparty_id, call, managers),
+        assigned_manager_id=_assignee(session, record.counterparty_id, call, lookups.managers),
         counterparty_id=record.counterparty_id,
         status=MissedStatus.OPEN,
         attempts=1,
@@ -297,6 +386,7 @@ def _open_or_merge_missed(
     )
     session.add(missed)
     session.flush()
+    lookups.awaiting.setdefault(client, []).append(missed)
     return missed, False
 
 
@@ -317,14 +407,11 @@ def _assignee(
 
 
 def _close_called_back(
-    session: Session,
-    record: CallRecord,
-    call: FinishedCall,
-    client: str | None,
-    managers: ManagerDirectory,
+    record: CallRecord, call: FinishedCall, client: str | None, lookups: RecordLookups
 ) -> tuple[MissedCall, ...]:
     if client is None or call.answered_at is None or not call.answered_by_person:
         return ()
+    managers = lookups.managers
     if call.direction is CallDirection.OUTBOUND:
         by = managers.by_extension(call.caller_number)
     elif call.direction is CallDirection.INBOUND:
@@ -334,19 +421,13 @@ def _close_called_back(
     else:
         return ()
     answered_at: datetime = call.answered_at
-    opened = session.scalars(
-        select(MissedCall).where(
-            MissedCall.caller_number == client,
-            MissedCall.status.in_(AWAITING_CALLBACK),
-            MissedCall.call_record_id != record.id,
-            MissedCall.created_at <= answered_at,
-        )
-    ).all()
+    opened = [
+        m for m in lookups.waiting(client) if m.call_record_id != record.id and m.created_at <= answered_at
+    ]
     for missed in opened:
         missed.status = MissedStatus.CALLED_BACK
         missed.callback_call_record_id = record.id
         missed.called_back_at = answered_at
         missed.called_back_by_manager_id = by.id if by else None
         missed.closed_at = answered_at
-    session.flush()
     return tuple(opened)

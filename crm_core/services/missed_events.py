@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Literal
 
 from sqlalchemy import select
@@ -24,14 +25,27 @@ from crm_core.services.escalation import load_policy
 MissedAction = Literal["opened", "updated", "closed"]
 
 
+class _Stored(Enum):
+    POLICY = "policy"
+
+
+STORED_POLICY = _Stored.POLICY
+"""``sla`` argument: read the SLA from the stored escalation policy (give it to announce many at once)."""
+Sla = timedelta | None | Literal[_Stored.POLICY]
+
+
 def policy_sla(session: Session) -> timedelta | None:
     """The callback SLA of the stored escalation policy (its first escalation's delay)."""
     return escalation_sla([step.delay_seconds for step in load_policy(session)])
 
 
-def current_view(session: Session, missed_call_id: int, now: datetime | None = None) -> MissedCallView:
-    """The list item of one missed call, SLA from the stored escalation policy."""
-    return view_of(session, missed_call_id, now or utcnow(), policy_sla(session))
+def current_view(
+    session: Session, missed_call_id: int, now: datetime | None = None, sla: Sla = STORED_POLICY
+) -> MissedCallView:
+    """The list item of one missed call, SLA from the stored escalation policy unless given."""
+    return view_of(
+        session, missed_call_id, now or utcnow(), policy_sla(session) if sla is STORED_POLICY else sla
+    )
 
 
 def _with_controllers(session: Session, manager_ids: Iterable[int | None]) -> set[int]:
@@ -56,11 +70,15 @@ def audience_of(session: Session, missed: MissedCall, also: Iterable[int | None]
 
 
 def announce(
-    session: Session, missed: MissedCall, action: MissedAction, also: Iterable[int | None] = ()
+    session: Session,
+    missed: MissedCall,
+    action: MissedAction,
+    also: Iterable[int | None] = (),
+    sla: Sla = STORED_POLICY,
 ) -> None:
     """Publish ``missed`` as it is now (after the transaction commits)."""
     session.flush()
-    view = current_view(session, missed.id)
+    view = current_view(session, missed.id, sla=sla)
     publish_after_commit(
         session,
         DomainEvent(

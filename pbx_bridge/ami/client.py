@@ -105,7 +105,9 @@ class AmiClient:
         self._metrics = metrics
         self._events_metric = metrics.ami_events.labels(pbx=config.pbx)
         self._link_up = metrics.ami_link_up.labels(pbx=config.pbx)
-        self._consumer = EventConsumer(sink, self.state, metrics, config.queue_size, self._resync)
+        self._consumer = EventConsumer(
+            sink, self.state, metrics, config.queue_size, self._resync, config.batch_size
+        )
         self._conn: AmiConnection | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._background: set[asyncio.Task[None]] = set()

@@ -36,6 +36,7 @@ class AmiLinkConfig:
     backoff_initial: float = 0.5
     backoff_max: float = 30.0
     queue_size: int = 100_000
+    batch_size: int = 2000  # most events handed to the sink (one commit) at once
     event_mask: str = "call,dialplan,agent,cdr"
     events: frozenset[str] | None = CALL_TRACKING_EVENTS  # None: hand every event to the sink
     read_size: int = 256 * 1024

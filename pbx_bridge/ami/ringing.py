@@ -47,14 +47,18 @@ class RingingObserver:
         self._inner = inner
         self._notify = notify
 
-    async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
+    async def handle_batch(self, pbx: str, messages: Sequence[Mapping[str, str]]) -> int:
+        for message in messages:
+            self._observe(pbx, message)
+        return await self._inner.handle_batch(pbx, messages)
+
+    def _observe(self, pbx: str, message: Mapping[str, str]) -> None:
         ring = ringing_of(message)
         if ring is not None:
             try:
                 self._notify(ring)
             except Exception:  # a screen pop never stops call tracking
                 log.exception("ringing observer failed", extra={"pbx": pbx, "linkedid": ring.linkedid})
-        await self._inner.handle(pbx, message)
 
     async def reconcile(
         self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False

@@ -9,8 +9,10 @@ from typing import Protocol
 class AmiEventSink(Protocol):
     """Consumer of one or more PBXs' AMI events (implemented by call tracking)."""
 
-    async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
-        """Process one AMI event; when it returns, the event's effect is persisted (ack)."""
+    async def handle_batch(self, pbx: str, messages: Sequence[Mapping[str, str]]) -> int:
+        """Process events read together, in stream order; when it returns, their effects are persisted
+        (ack). Returns how many of them could not be persisted (the sink counts and logs each one; the
+        others are persisted). Raising means none of them is acknowledged."""
 
     async def reconcile(
         self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False

@@ -34,6 +34,16 @@ class RecordingSink:
         self.log.append("event")
         self.pbxs[pbx] += 1
 
+    async def handle_batch(self, pbx: str, messages: Sequence[Mapping[str, str]]) -> int:
+        """Each event in turn; one that fails is counted and does not stop the others."""
+        failed = 0
+        for message in messages:
+            try:
+                await self.handle(pbx, message)
+            except RuntimeError:
+                failed += 1
+        return failed
+
     async def reconcile(
         self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
     ) -> None:

@@ -9,7 +9,7 @@ undisturbed link must reproduce. :func:`stored_calls` reads call records and mis
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -102,6 +102,24 @@ async def replay_in_order(messages: Sequence[bytes], sessions: sessionmaker[Sess
     return stored_calls(sessions)
 
 
+class CountingSink:
+    """A sink passing everything to ``inner`` and counting the snapshots it has applied."""
+
+    def __init__(self, inner: CallTrackingSink) -> None:
+        self.inner, self.snapshots = inner, 0
+
+    async def handle_batch(self, pbx: str, messages: Sequence[Mapping[str, str]]) -> int:
+        return await self.inner.handle_batch(pbx, messages)
+
+    async def reconcile(
+        self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False
+    ) -> None:
+        try:
+            await self.inner.reconcile(pbx, live_channels, continuous)
+        finally:
+            self.snapshots += 1
+
+
 def calls_recorded(metrics: Metrics) -> float:
     """How many call records the sink has written (read from its metric, safe while it writes)."""
     return sum(
@@ -120,19 +138,25 @@ async def replay_over_tcp(
     """Play ``trace`` over TCP (``setup`` sets the stand-in's knobs) and return what was stored.
 
     Every tracked event must reach the sink exactly once (no event may be lost: the stand-in is set up
-    without ``lost_on_cut``), so the replay is over when the client has handled that many events and
-    its queue is empty.
+    without ``lost_on_cut``), so the replay is over when the stand-in has played the whole trace, the
+    client has handled that many events, its queue is empty and every snapshot sent has been applied.
     """
     expected = len(tracked(trace.messages))
     metrics = Metrics()
-    sink = CallTrackingSink(sessions, metrics)
+    sink = CountingSink(CallTrackingSink(sessions, metrics))
     async with AmiStandIn(trace) as standin:
         setup(standin)
         client = AmiClient(fast_config(standin.port, **{**STEADY, **config}), sink, metrics)
         await client.start()
         try:
             await wait_until(
-                lambda: client.state.events_handled >= expected and client.queue_depth == 0, timeout
+                lambda: (
+                    standin.replay_done.is_set()
+                    and client.state.events_handled >= expected
+                    and client.queue_depth == 0
+                    and sink.snapshots >= standin.snapshots_sent
+                ),
+                timeout,
             )
         finally:
             await client.stop()  # a reconcile still running is awaited: its write is committed

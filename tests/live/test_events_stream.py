@@ -131,7 +131,7 @@ async def test_dial_begin_pops_the_callers_card_on_the_rung_managers_stream(
         open_stream(base, _token(staff, staff.other)) as stranger,
     ):
         for frame in trace_frames(traces_dir, "b"):
-            await sink.handle("main", frame)
+            await sink.handle_batch("main", [frame])
         ringing = await mine.next(timeout=2.0)
         assert ringing.event == "ringing"
         assert (ringing.data["caller"], ringing.data["manager_id"]) == (CALLER, staff.manager.id)
