@@ -68,9 +68,9 @@ async def test_serve_tracks_escalates_routes_and_reports(
         service = asyncio.create_task(run_services(container, stop))
         try:
 
-            def missed_and_notified() -> bool:
+            def missed_and_notified() -> bool:  # the manager and the controller, each saved on its own
                 with sessions() as s:
-                    return s.scalar(select(InAppNotification.id).limit(1)) is not None
+                    return len(set(s.scalars(select(InAppNotification.recipient_manager_id)))) >= 2
 
             await _wait_for(missed_and_notified)
             with sessions() as s:
