@@ -99,7 +99,7 @@ def recompute_in_database(
     moves = Table(
         f"status_moves_{uuid.uuid4().hex[:12]}",
         MetaData(),
-        Column("counterparty_id", Integer, primary_key=True),
+        Column("counterparty_id", Integer, primary_key=True, autoincrement=False),
         Column("from_status", String(32), nullable=False),
         Column("to_status", String(32), nullable=False),
         prefixes=["TEMPORARY"],
@@ -152,4 +152,5 @@ def _write_moves(session: Session, moves: Table, today: date, now: datetime) -> 
         update(Counterparty)
         .where(Counterparty.id == moves.c.counterparty_id)
         .values(status=moves.c.to_status, updated_at=now)
+        .execution_options(synchronize_session=False)  # no ids fetched back into Python
     )
