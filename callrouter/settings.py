@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import time
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, Field, SecretStr, field_validator, model_validator
@@ -120,6 +121,8 @@ class Settings(BaseSettings):
     onec_password: SecretStr | None = Field(default=None, validation_alias="CALLROUTER_1C_PASSWORD")
     onec_profile: str = Field(default="ut11", validation_alias="CALLROUTER_1C_PROFILE")
     onec_interval_s: float = Field(default=900.0, ge=30, validation_alias="CALLROUTER_1C_INTERVAL_S")
+    # daily client status recompute in ``serve``: company-timezone time after which it runs ("off": never)
+    analytics_daily_at: time | None = time(3, 0)
 
     @field_validator("api_bind", "agi_bind")
     @classmethod
@@ -137,6 +140,11 @@ class Settings(BaseSettings):
         for network in networks:
             ipaddress.ip_network(network, strict=False)  # ValueError: "... does not appear to be ..."
         return networks
+
+    @field_validator("analytics_daily_at", mode="before")
+    @classmethod
+    def _daily_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
 
     @field_validator("database_url")
     @classmethod
