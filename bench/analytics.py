@@ -80,7 +80,7 @@ def _peak_rss_mb() -> float:
     return int(match.group(1)) / 1024 if match else float("nan")
 
 
-M = 1_000_003  # a prime: the pseudo-random draws below are (quadratic in the id) mod M
+M = 2_147_483_647  # a prime (2^31 - 1): the pseudo-random draws below are (quadratic in the id) mod M
 
 
 def _draw(column: str, a: int, b: int, c: int) -> str:
