@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
 import time as clock
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from callrouter.analytics_daily import JOB, due_day, ready_check, run_due
+from callrouter.analytics_daily import JOB, due_day, ready_check, run_due, start
 from callrouter.settings import Settings
 from callrouter.wiring import Container
 from crm_core.db import make_engine, make_session_factory
@@ -197,3 +199,21 @@ def test_serve_job_recomputes_and_reports_in_ready_and_metrics(fresh_db_url: str
 def test_the_setting_can_be_switched_off() -> None:
     assert Settings(env="development", analytics_daily_at="off").analytics_daily_at is None
     assert Settings(env="development", analytics_daily_at="04:30").analytics_daily_at == time(4, 30)
+
+
+async def test_the_serve_task_runs_the_due_day_and_stops_with_the_stack(fresh_db_url: str) -> None:
+    engine = make_engine(fresh_db_url)
+    settings = Settings(env="development", database_url=fresh_db_url, analytics_daily_at=time(0, 0))
+    container = Container(settings=settings, engine=engine, sessions=make_session_factory(engine))
+    today = due_day(datetime.now(UTC), settings.company_timezone, time(0, 0))
+
+    async with AsyncExitStack() as stack:
+        start(container, stack)
+        deadline = asyncio.get_running_loop().time() + 60
+        while not await asyncio.to_thread(_runs, container.sessions):
+            assert asyncio.get_running_loop().time() < deadline, "the daily run did not happen"
+            await asyncio.sleep(0.1)
+
+    assert _runs(container.sessions) == [(today, "done", 0, None)]
+    assert not [t for t in asyncio.all_tasks() if t.get_name() == "analytics-daily"]
+    engine.dispose()
