@@ -31,7 +31,7 @@ def upgrade() -> None:
         sa.Column("error", sa.Text(), nullable=True),
         sa.Column("instance", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_daily_job_runs")),
-        sa.UniqueConstraint("job", "day", name=op.f("uq_daily_job_runs_job")),
+        sa.UniqueConstraint("job", "day", name=op.f("uq_daily_job_runs_job_day")),
     )
 
 
