@@ -196,9 +196,12 @@ def test_serve_job_recomputes_and_reports_in_ready_and_metrics(fresh_db_url: str
     engine.dispose()
 
 
-def test_the_setting_can_be_switched_off() -> None:
-    assert Settings(env="development", analytics_daily_at="off").analytics_daily_at is None
-    assert Settings(env="development", analytics_daily_at="04:30").analytics_daily_at == time(4, 30)
+def test_the_setting_is_read_from_the_environment_and_can_be_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(env="development").analytics_daily_at == time(3, 0)
+    monkeypatch.setenv("CALLROUTER_ANALYTICS_DAILY_AT", "04:30")
+    assert Settings(env="development").analytics_daily_at == time(4, 30)
+    monkeypatch.setenv("CALLROUTER_ANALYTICS_DAILY_AT", "off")
+    assert Settings(env="development").analytics_daily_at is None
 
 
 async def test_the_serve_task_runs_the_due_day_and_stops_with_the_stack(fresh_db_url: str) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from crm_core.analytics.period import day_in
@@ -181,3 +181,29 @@ def test_dry_run_counts_moves_and_writes_nothing(session: Session, crm: Crm) -> 
     assert result.changed == sum(_expected(D0, stored)[n] != stored[n] for n in CLIENTS) > 0
     assert _statuses(session) == stored
     assert _history(session) == set()
+
+
+def test_the_recompute_sends_the_same_statements_for_any_number_of_clients(
+    session: Session, crm: Crm
+) -> None:
+    """Set-based: no statement per client or per batch of clients, and no client row read into Python."""
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind().engine
+    sent = []
+    for clients in (3, 60):
+        for i in range(clients):
+            crm.shipment(crm.counterparty(f"c{clients}-{i}"), D0 - timedelta(days=i))
+        statements.clear()
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            result = recompute_statuses(session, D0, BEFORE_MIDNIGHT)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        assert result.changed == clients
+        sent.append(len(statements))
+
+    assert sent[0] == sent[1] <= 8
