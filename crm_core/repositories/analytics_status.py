@@ -105,28 +105,26 @@ def recompute_in_database(
         prefixes=["TEMPORARY"],
     )
     connection = session.connection()
-    moves.create(connection)
-    try:
-        changed = (
-            select(Counterparty.id, Counterparty.status, new_status)
-            .outerjoin(agg, agg.c.cp == Counterparty.id)
-            .where(~_pin_holds(today), Counterparty.status != new_status)
-        )
-        session.execute(insert(moves).from_select(["counterparty_id", "from_status", "to_status"], changed))
-        transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter(
-            {
-                (ClientStatus(old), ClientStatus(new)): n
-                for old, new, n in session.execute(
-                    select(moves.c.from_status, moves.c.to_status, func.count()).group_by(
-                        moves.c.from_status, moves.c.to_status
-                    )
+    moves.create(connection)  # on an error the caller's rollback removes it with the rest
+    changed = (
+        select(Counterparty.id, Counterparty.status, new_status)
+        .outerjoin(agg, agg.c.cp == Counterparty.id)
+        .where(~_pin_holds(today), Counterparty.status != new_status)
+    )
+    session.execute(insert(moves).from_select(["counterparty_id", "from_status", "to_status"], changed))
+    transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter(
+        {
+            (ClientStatus(old), ClientStatus(new)): n
+            for old, new, n in session.execute(
+                select(moves.c.from_status, moves.c.to_status, func.count()).group_by(
+                    moves.c.from_status, moves.c.to_status
                 )
-            }
-        )
-        if transitions and not dry_run:
-            _write_moves(session, moves, today, now)
-    finally:
-        moves.drop(connection)
+            )
+        }
+    )
+    if transitions and not dry_run:
+        _write_moves(session, moves, today, now)
+    moves.drop(connection)
     total, pinned = session.execute(
         select(func.count(), func.coalesce(func.sum(case((_pin_holds(today), 1), else_=0)), 0))
     ).one()
