@@ -17,6 +17,8 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from callrouter.wiring import Container
 from crm_core.analytics.status import recompute_statuses
 from crm_core.models import utcnow
@@ -41,7 +43,7 @@ def run_due(container: Container, now: datetime) -> daily_jobs.JobRun | None:
     if day is None:
         return None
 
-    def work(session: Any) -> int:
+    def work(session: Session) -> int:
         thresholds = analytics_settings.thresholds(session).status
         return recompute_statuses(session, day, utcnow(), thresholds).changed
 
