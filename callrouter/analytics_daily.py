@@ -17,6 +17,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from callrouter.wiring import Container
@@ -82,11 +83,22 @@ def ready_check(container: Container) -> dict[str, Any]:
 
 
 async def run_daily(container: Container, stop: asyncio.Event) -> None:
-    """Try every ``POLL_S`` until ``stop``; a failed attempt is logged and retried later."""
+    """Try every ``POLL_S`` until ``stop``; a failed attempt is logged and retried later (a database that
+    is away is logged once, as a warning, until it is back)."""
+    database_away = False
     while not stop.is_set():
         try:
             await asyncio.to_thread(run_due, container, utcnow())
             await asyncio.to_thread(last_run, container)
+            if database_away:
+                log.info("daily status recompute: the database is back")
+            database_away = False
+        except (OperationalError, InterfaceError) as exc:
+            if not database_away:
+                log.warning(
+                    "daily status recompute: database unavailable", extra={"error": str(exc.orig)[:300]}
+                )
+            database_away = True
         except Exception as exc:
             log.exception("daily status recompute failed; retried later", extra={"error": repr(exc)})
         try:
