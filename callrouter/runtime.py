@@ -13,6 +13,7 @@ from contextlib import AsyncExitStack
 
 import uvicorn
 
+from callrouter import analytics_daily
 from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
 from callrouter.escalation import build_escalation_worker
@@ -108,6 +109,7 @@ async def run_services(container: Container, stop: asyncio.Event | None = None) 
             log.info("AMI links started", extra={"pbxs": ami.pbxs})
         await _start_escalation_worker(container, stack)
         _start_onec_sync(container, stack)
+        analytics_daily.start(container, stack)
         if stop is not None:
             watcher = asyncio.create_task(_exit_when(stop, server))
             stack.callback(watcher.cancel)

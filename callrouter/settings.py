@@ -123,6 +123,8 @@ class Settings(BaseSettings):
     onec_interval_s: float = Field(default=900.0, ge=30, validation_alias="CALLROUTER_1C_INTERVAL_S")
     # the first run after this time of day (company timezone) re-reads every catalog object; "" = never
     onec_full_at: time | None = Field(default=time(2, 0), validation_alias="CALLROUTER_1C_FULL_AT")
+    # daily client status recompute in ``serve``: company-timezone time after which it runs ("off": never)
+    analytics_daily_at: time | None = time(3, 0)
 
     @field_validator("onec_full_at", mode="before")
     @classmethod
@@ -145,6 +147,11 @@ class Settings(BaseSettings):
         for network in networks:
             ipaddress.ip_network(network, strict=False)  # ValueError: "... does not appear to be ..."
         return networks
+
+    @field_validator("analytics_daily_at", mode="before")
+    @classmethod
+    def _daily_off(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "off") else value
 
     @field_validator("database_url")
     @classmethod

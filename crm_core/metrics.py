@@ -96,6 +96,30 @@ class Metrics:
             ["source", "kind", "outcome"],
             registry=r,
         )
+        self.daily_job_runs = Counter(
+            "callrouter_daily_job_runs",
+            "Runs of a once-a-day job made by this instance, by result (done, failed)",
+            ["job", "result"],
+            registry=r,
+        )
+        self.daily_job_last_finished = Gauge(
+            "callrouter_daily_job_last_finished_timestamp_seconds",
+            "When the last run of a daily job ended (any instance, from the database)",
+            ["job"],
+            registry=r,
+        )
+        self.daily_job_last_duration = Gauge(
+            "callrouter_daily_job_last_duration_seconds",
+            "How long the last run of a daily job took (any instance)",
+            ["job"],
+            registry=r,
+        )
+        self.daily_job_last_rows = Gauge(
+            "callrouter_daily_job_last_rows",
+            "Rows the last run of a daily job changed (any instance)",
+            ["job"],
+            registry=r,
+        )
         self.missed_calls = Counter(
             "callrouter_missed_calls", "Missed calls opened by reason", ["reason"], registry=r
         )

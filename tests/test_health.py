@@ -36,7 +36,12 @@ def test_ready_when_everything_is_up(client: TestClient) -> None:
     body = client.get("/ready").json()
     assert body == {
         "status": "ready",
-        "checks": {"database": "ok", "redis": "not_configured", "ami": "not_configured"},
+        "checks": {
+            "database": "ok",
+            "redis": "not_configured",
+            "ami": "not_configured",
+            "analytics_daily": {"at": "03:00", "last_run": None},
+        },
     }
 
 

@@ -3,7 +3,8 @@
 ``/ready`` answers 200 ``ready`` when everything is up, 200 ``degraded`` when calls are still routed but a
 helper is down (Redis: lookups go to the database; an AMI link: calls are recorded after it comes back),
 and 503 ``not_ready`` when the database is down or an AMI login is refused (a configuration error).
-When a 1C sync is configured, ``checks.onec`` shows its last run (informative only).
+When a 1C sync is configured, ``checks.onec`` shows its last run; ``checks.analytics_daily`` the daily
+status recompute's setting and last run (both informative only).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from callrouter.analytics_daily import ready_check as analytics_daily_check
 from callrouter.onec_sync import configured as onec_configured
 from callrouter.onec_sync import status as onec_status
 from callrouter.wiring import Container
@@ -65,6 +67,7 @@ async def ready(request: Request) -> JSONResponse:
     }
     if onec_configured(container.settings):
         checks["onec"] = await asyncio.to_thread(_onec_check, container)
+    checks["analytics_daily"] = await asyncio.to_thread(analytics_daily_check, container)
     if not database_ok or login_refused:
         status, code = "not_ready", 503
     elif not (redis_ok and links_up):

@@ -131,6 +131,7 @@ def status(
             today,
             utcnow(),
             thresholds,
+            dry_run=dry_run,
             progress=lambda d, t: progress.update(task, completed=d, total=t),
         )
         if dry_run:

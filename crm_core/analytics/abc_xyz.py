@@ -116,7 +116,7 @@ def xyz_class(cv: Decimal | None, thresholds: XyzThresholds = XyzThresholds()) -
     return XyzClass.X if cv <= thresholds.x_cv else XyzClass.Y
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AbcXyzRow:
     """One client's line of the ABC/XYZ report (``cv``/``xyz`` are ``None`` for a one-month period)."""
 

@@ -23,7 +23,7 @@ from crm_core.repositories import analytics as queries
 from crm_core.services.analytics_settings import Thresholds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientLine:
     """A client's analytics on the reference day."""
 

@@ -91,3 +91,15 @@ class Period:
         for _ in range(months - 1):
             start = (start - timedelta(days=1)).replace(day=1)
         return cls(start, end)
+
+
+def day_in(instant: datetime, timezone: str) -> date:
+    """The calendar day ``instant`` (timezone-aware) falls on in ``timezone``.
+
+    >>> from datetime import UTC
+    >>> day_in(datetime(2024, 6, 29, 21, 0, tzinfo=UTC), "Europe/Moscow")
+    datetime.date(2024, 6, 30)
+    """
+    if instant.tzinfo is None:
+        raise ValueError("a naive datetime has no day in a timezone")
+    return instant.astimezone(ZoneInfo(timezone)).date()

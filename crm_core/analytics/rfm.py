@@ -44,7 +44,7 @@ def quintile_scores(values: Mapping[int, Decimal | int]) -> dict[int, int]:
     return {key: 1 + (5 * bisect_left(ordered, value)) // n for key, value in values.items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RfmScore:
     """A client's RFM measures and scores; ``code`` reads like ``"545"``."""
 

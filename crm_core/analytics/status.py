@@ -28,10 +28,10 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from crm_core.models import ClientStatus
-from crm_core.repositories import analytics as queries
+from crm_core.repositories.analytics_status import StatusWindows, recompute_in_database
 
 ProgressCallback = Callable[[int, int], None]
-"""Called as ``progress(done, total)`` after each batch of counterparties is written."""
+"""Called as ``progress(done, total)`` once the moves are written."""
 
 
 @dataclass(frozen=True)
@@ -94,43 +94,22 @@ def recompute_statuses(
     now: datetime,
     thresholds: StatusThresholds = StatusThresholds(),
     *,
-    batch_size: int = 2000,
+    dry_run: bool = False,
     progress: ProgressCallback | None = None,
 ) -> RecomputeResult:
     """Recompute every counterparty's status from its purchases up to ``today`` (the daily job); the caller
     commits.
 
-    One aggregate query reads (purchase count, last date) for all counterparties; only the rows whose
-    status changes are written, by bulk ``UPDATE ... WHERE id IN (...)`` of ``batch_size`` ids per status,
-    stamping ``updated_at = now``, each move kept in the status history (cause ``recompute``, day
+    The rule of :func:`classify` runs inside the database as a few set-based statements
+    (:mod:`crm_core.repositories.analytics_status`): only the counterparties whose status changes are
+    written, stamped ``updated_at = now``, each move kept in the status history (cause ``recompute``, day
     ``today``). A status a person pinned is left alone while the pin holds (no end day, or the end day is
-    ``today`` or later).
+    ``today`` or later). ``dry_run`` counts the moves and writes nothing. ``progress(done, total)`` is
+    called once, when the moves are written.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch size must be positive, got {batch_size}")
-    summaries = queries.shipment_summaries(session, today)
-    moves: dict[ClientStatus, list[int]] = {}
-    transitions: Counter[tuple[ClientStatus, ClientStatus]] = Counter()
-    history: list[tuple[int, ClientStatus, ClientStatus]] = []
-    pinned = 0
-    for row in summaries:
-        if row.pinned and (row.pinned_until is None or row.pinned_until >= today):
-            pinned += 1
-            continue
-        new = classify(row.shipment_count, row.last_shipped_on, today, thresholds)
-        if new != row.status:
-            moves.setdefault(new, []).append(row.counterparty_id)
-            transitions[(row.status, new)] += 1
-            history.append((row.counterparty_id, row.status, new))
-    total_changes = sum(len(ids) for ids in moves.values())
-    done = 0
-    for status, ids in moves.items():
-        for start in range(0, len(ids), batch_size):
-            chunk = ids[start : start + batch_size]
-            queries.set_statuses(session, chunk, status, now)
-            done += len(chunk)
-            if progress is not None:
-                progress(done, total_changes)
-    for start in range(0, len(history), batch_size):
-        queries.add_recompute_changes(session, history[start : start + batch_size], today, now)
-    return RecomputeResult(total=len(summaries), transitions=transitions, pinned=pinned)
+    windows = StatusWindows(thresholds.fresh_days, thresholds.departed_days)
+    outcome = recompute_in_database(session, today, now, windows, dry_run=dry_run)
+    if progress is not None:
+        changed = sum(outcome.transitions.values())
+        progress(changed, changed)
+    return RecomputeResult(total=outcome.total, transitions=outcome.transitions, pinned=outcome.pinned)

@@ -61,7 +61,7 @@ def _by_manager(rows: Iterable[tuple[int | None, T]]) -> dict[int, T]:
     return {mid: value for mid, value in rows if mid is not None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ShipmentSummary:
     """A counterparty's stored status, its purchase count up to the reference day and the last one's day."""
 
@@ -136,7 +136,7 @@ def monthly_revenue(session: Session, period: Period) -> dict[int, dict[Month, D
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PurchaseHistory:
     """A counterparty's buying within a period: last purchase day, purchases, net revenue."""
 

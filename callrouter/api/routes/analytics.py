@@ -59,8 +59,8 @@ def clients(
     day = as_of or today
     lines = client_lines(session, day, analytics_settings.thresholds(session))
     visible = None if user.viewer.sees_all else set(session.scalars(visible_counterparty_ids(user.viewer)))
-    rows = [
-        ClientAnalyticsRead.model_validate(line)
+    matching = [
+        line
         for line in lines
         if (visible is None or line.counterparty_id in visible)
         and (status_ is None or line.status == status_)
@@ -68,10 +68,16 @@ def clients(
         and (xyz is None or line.xyz == xyz)
         and (manager_id is None or line.manager_id == manager_id)
     ]
-    if fmt is not ExportFormat.JSON:
+    if fmt is not ExportFormat.JSON:  # models made one at a time while the file streams
+        rows = (ClientAnalyticsRead.model_validate(line) for line in matching)
         return export(rows, ClientAnalyticsRead, fmt, f"clients-{day.isoformat()}")
-    page = rows[paging.offset : paging.offset + paging.limit]
-    return Page[ClientAnalyticsRead](items=page, total=len(rows), limit=paging.limit, offset=paging.offset)
+    page = [
+        ClientAnalyticsRead.model_validate(line)
+        for line in matching[paging.offset : paging.offset + paging.limit]
+    ]
+    return Page[ClientAnalyticsRead](
+        items=page, total=len(matching), limit=paging.limit, offset=paging.offset
+    )
 
 
 @router.get("/settings", summary="Status windows, ABC shares and XYZ bounds in force (admin, director)")
