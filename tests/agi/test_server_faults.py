@@ -197,8 +197,9 @@ async def test_three_hundred_concurrent_calls_each_get_their_own_route(
     start_server: StartServer, trace_blocks: dict[str, bytes]
 ) -> None:
     # production limits: here the 300 fake Asterisks share the server's event loop, so a busy CI machine
-    # could make the test's short reply timeout (not the server) the limit
-    running = await start_server(echo_caller, limits=AgiLimits())
+    # could make the test's short reply timeout (not the server) the limit; for the same reason the decision
+    # deadline is generous: this test is about sessions never crossing, the deadline has tests of its own
+    running = await start_server(echo_caller, limits=AgiLimits(), deadline_s=5.0)
     template = trace_blocks["sip/s1.agi#0"]
     blocks = [template.replace(b"1795876970.22", f"1795876970.{n}".encode()) for n in range(300)]
     sessions = await asyncio.gather(*(fake_asterisk(running.port, b) for b in blocks))
