@@ -254,8 +254,8 @@ KPI = {
 def test_forgotten_and_kpi_sections_follow_their_endpoints(
     browser: Any, server: Server, merged: bool
 ) -> None:
-    """Another branch adds /analytics/forgotten and /analytics/kpi: answered here by the browser with their
-    documented shapes, or with 404 (the page then says the section is not available and keeps working)."""
+    """/analytics/forgotten and /analytics/kpi answered here by the browser with their documented shapes, or
+    with 404 as from an older server (the page then says the section is not available and keeps working)."""
     context, tab = _open(browser, server, "dima", DESKTOP)
 
     def answer(body: dict[str, Any]) -> Any:
@@ -273,7 +273,7 @@ def test_forgotten_and_kpi_sections_follow_their_endpoints(
         _login_and_open(tab, server, "dima")
         forgotten, kpi = tab.inner_text("#forgotten"), tab.inner_text("#kpi")
         if merged:
-            assert "ООО Тишина" in forgotten and "ни разу не связывались" in forgotten and "120" in forgotten
+            assert "ООО Тишина" in forgotten and "ни разу не было контакта" in forgotten and "120" in forgotten
             assert "75" in tab.inner_text("#kpi tbody") and "11" in tab.inner_text("#kpi tbody")
         else:
             for text in (forgotten, kpi):
