@@ -141,15 +141,16 @@ class AmiLeadership:
             await self._actions[pbx].start()
             self._tasks.append(asyncio.create_task(self._elect(pbx), name=f"ami-leadership-{pbx}"))
 
-    async def stop(self) -> None:
-        """Stop the loops and links; hand the leases back so that a standby takes over at once."""
+    async def stop(self, release: bool = True) -> None:
+        """Stop the loops and links; hand the leases back (``release``) so that a standby takes over at
+        once."""
         tasks, self._tasks = self._tasks, []
+        terms = list(self._terms.values())  # before the loops end their terms
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await asyncio.gather(*(client.stop() for client in self._actions.values()))
-        terms, self._terms = list(self._terms.values()), {}
-        for term in terms:
+        for term in terms if release else ():
             try:
                 async with asyncio.timeout(1.0):
                     await asyncio.to_thread(self._release, term)
@@ -210,7 +211,9 @@ class AmiLeadership:
             if term.valid():
                 gate(ring)
 
-        sink = self._make_sink(self._fenced_sessions(term), ringing)
+        fenced = self._metrics.ami_fenced.labels(pbx=pbx)
+        sessions = fenced_sessions(self._engine, self._publisher, self.holder, term, fenced.inc)
+        sink = self._make_sink(sessions, ringing)
         client = AmiClient(self._configs[pbx], sink, self._metrics)
         self._leading[pbx] = client
         self._metrics.ami_leader.labels(pbx=pbx).set(1)
@@ -241,18 +244,20 @@ class AmiLeadership:
                 return  # another holder, or another epoch: the lease changed hands since this term began
             term.deadline = renewed.deadline
 
-    def _fenced_sessions(self, term: Term) -> sessionmaker[Session]:
-        """Sessions whose every transaction first checks (and share-locks) ``term``'s lease."""
-        sessions = make_session_factory(self._engine)
-        connect_publisher(sessions, self._publisher)
-        fenced = self._metrics.ami_fenced.labels(pbx=term.pbx)
-        holder = self.holder
 
-        def check(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
-            if not holds_lease(connection, term.pbx, holder, term.epoch):
-                term.deadline = 0.0  # the loop notices at its next tick; the link stops then
-                fenced.inc()
-                raise LeadershipLost(f"lease of {term.pbx} (epoch {term.epoch}) no longer held")
+def fenced_sessions(
+    engine: Engine, publisher: EventPublisher, holder: str, term: Term, on_fenced: Callable[[], None]
+) -> sessionmaker[Session]:
+    """Sessions whose every transaction first checks (and share-locks) ``term``'s lease; a transaction
+    of a term that is over raises :class:`LeadershipLost` (and ends the term)."""
+    sessions = make_session_factory(engine)
+    connect_publisher(sessions, publisher)
 
-        event.listen(sessions, "after_begin", check)
-        return sessions
+    def check(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
+        if not holds_lease(connection, term.pbx, holder, term.epoch):
+            term.deadline = 0.0  # the leadership loop stops the link at its next tick
+            on_fenced()
+            raise LeadershipLost(f"lease of {term.pbx} (epoch {term.epoch}) no longer held")
+
+    event.listen(sessions, "after_begin", check)
+    return sessions
