@@ -1,4 +1,5 @@
-"""AMI leadership on a real PostgreSQL: one consumer per PBX, failover, fencing, click-to-call on a standby."""
+"""AMI leadership on a real PostgreSQL: one consumer per PBX, failover, fencing, click-to-call on a
+standby."""
 
 from __future__ import annotations
 
@@ -172,14 +173,14 @@ def _expire(engine: Engine, pbx: str) -> None:
         )
 
 
+_MARKER = text(
+    "INSERT INTO active_calls (pbx_system, linkedid, state, updated_at) VALUES (:p, :l, '{}', now())"
+)
+
+
 def _write_marker(sessions: sessionmaker[Session], pbx: str, linkedid: str) -> None:
     with sessions.begin() as session:
-        session.execute(
-            text(
-                "INSERT INTO active_calls (pbx_system, linkedid, state, updated_at) VALUES (:p, :l, '{}', now())"
-            ),
-            {"p": pbx, "l": linkedid},
-        )
+        session.execute(_MARKER, {"p": pbx, "l": linkedid})
 
 
 def _markers(engine: Engine, pbx: str) -> list[str]:
@@ -229,12 +230,7 @@ def test_a_takeover_waits_for_the_write_in_flight(pg_engine: Engine, pbx: str) -
         thread.start()
         time.sleep(0.5)
         assert not claimed  # the claim waits for the row
-        session.execute(
-            text(
-                "INSERT INTO active_calls (pbx_system, linkedid, state, updated_at) VALUES (:p, 'x', '{}', now())"
-            ),
-            {"p": pbx},
-        )
+        session.execute(_MARKER, {"p": pbx, "l": "x"})
         committed = time.monotonic()
     thread.join(5)
     assert claimed and claimed[0][0] >= committed and claimed[0][1] == epoch + 1
