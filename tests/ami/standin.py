@@ -140,7 +140,8 @@ class AmiStandIn:
         """
         self._writers.discard(writer)
         if writer.can_write_eof():
-            writer.write_eof()
+            with contextlib.suppress(OSError):  # the peer is gone already
+                writer.write_eof()
         else:
             writer.close()
 
