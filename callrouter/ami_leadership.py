@@ -12,8 +12,10 @@ without a renewal: a frozen or cut-off leader never keeps going. Two leaders can
 moment it takes to notice, so every call-tracking transaction is **fenced**: it starts by share-locking
 the lease row with this term's holder and epoch (:func:`~crm_core.repositories.ami_leases.holds_lease`)
 and is refused when they no longer match. The share lock holds until commit, so a takeover waits for a
-write in flight and a write never commits after a takeover. Screen pops (``ringing``) are only announced
-while the term's own deadline has not passed.
+write in flight and a write never commits after a takeover. A leader frozen in the middle of such a
+transaction would hold the row forever (its TCP connection stays up), so the transaction also sets
+``idle_in_transaction_session_timeout`` (TTL/3): PostgreSQL ends the frozen session and frees the row.
+Screen pops (``ringing``) are only announced while the term's own deadline has not passed.
 
 Click-to-call does not depend on leadership: every instance keeps an action-only link per PBX
 (``Events: off``) for ``Originate``.
@@ -212,7 +214,9 @@ class AmiLeadership:
                 gate(ring)
 
         fenced = self._metrics.ami_fenced.labels(pbx=pbx)
-        sessions = fenced_sessions(self._engine, self._publisher, self.holder, term, fenced.inc)
+        sessions = fenced_sessions(
+            self._engine, self._publisher, self.holder, term, fenced.inc, idle_limit_s=self.ttl_s / 3
+        )
         sink = self._make_sink(sessions, ringing)
         client = AmiClient(self._configs[pbx], sink, self._metrics)
         self._leading[pbx] = client
@@ -246,15 +250,21 @@ class AmiLeadership:
 
 
 def fenced_sessions(
-    engine: Engine, publisher: EventPublisher, holder: str, term: Term, on_fenced: Callable[[], None]
+    engine: Engine,
+    publisher: EventPublisher,
+    holder: str,
+    term: Term,
+    on_fenced: Callable[[], None],
+    idle_limit_s: float = 1.0,
 ) -> sessionmaker[Session]:
     """Sessions whose every transaction first checks (and share-locks) ``term``'s lease; a transaction
-    of a term that is over raises :class:`LeadershipLost` (and ends the term)."""
+    of a term that is over raises :class:`LeadershipLost` (and ends the term). A transaction left idle
+    for ``idle_limit_s`` (a frozen process) is ended by the database, which frees the lease row."""
     sessions = make_session_factory(engine)
     connect_publisher(sessions, publisher)
 
     def check(session: Session, transaction: SessionTransaction, connection: Connection) -> None:
-        if not holds_lease(connection, term.pbx, holder, term.epoch):
+        if not holds_lease(connection, term.pbx, holder, term.epoch, idle_limit_s):
             term.deadline = 0.0  # the leadership loop stops the link at its next tick
             on_fenced()
             raise LeadershipLost(f"lease of {term.pbx} (epoch {term.epoch}) no longer held")

@@ -40,16 +40,31 @@ _HOLDER = text("SELECT holder FROM ami_leases WHERE pbx = :pbx AND expires_at > 
 def claim_lease(conn: Connection, pbx: str, holder: str, ttl_s: float) -> int | None:
     """Renew ``holder``'s valid lease on ``pbx`` (same epoch) or take a free or expired one (next epoch).
 
-    Returns the epoch held now, ``None`` when another holder's lease is still valid.
+    Returns the epoch held now, ``None`` when another holder's lease is still valid. Waits at most a third
+    of the TTL for the row (a write of the leader in flight holds it; ``OperationalError`` after that).
     """
+    _set_local(conn, "lock_timeout", ttl_s / 3)
     epoch = conn.execute(_CLAIM, {"pbx": pbx, "holder": holder, "ttl": ttl_s}).scalar()
     return None if epoch is None else int(epoch)
 
 
-def holds_lease(conn: Connection, pbx: str, holder: str, epoch: int) -> bool:
+def holds_lease(conn: Connection, pbx: str, holder: str, epoch: int, idle_limit_s: float) -> bool:
     """True when ``holder`` still holds ``pbx`` in ``epoch``; the row stays share-locked until the
-    transaction ends, so no other instance can take the lease before this transaction's writes commit."""
+    transaction ends, so no other instance can take the lease before this transaction's writes commit.
+
+    The database ends the session when the transaction sits idle for ``idle_limit_s``: a holder frozen
+    mid-transaction (``SIGSTOP``, a stalled VM) cannot keep the row locked, and so the lease, forever.
+    """
+    _set_local(conn, "idle_in_transaction_session_timeout", idle_limit_s)
     return conn.execute(_HOLDS, {"pbx": pbx, "holder": holder, "epoch": epoch}).first() is not None
+
+
+def _set_local(conn: Connection, setting: str, seconds: float) -> None:
+    """``SET LOCAL`` a duration setting for the current transaction (in whole milliseconds, at least 1)."""
+    conn.execute(
+        text("SELECT set_config(:name, :value, true)"),
+        {"name": setting, "value": f"{max(1, round(seconds * 1000))}ms"},
+    )
 
 
 def release_lease(conn: Connection, pbx: str, holder: str, epoch: int) -> None:

@@ -96,7 +96,7 @@ def test_claim_renew_and_takeover_of_an_expired_lease(pg_engine: Engine, pbx: st
         )
         assert lease_holder(conn, pbx) is None
         assert claim_lease(conn, pbx, "b", 30) == 2  # expired: b takes it, next epoch
-        assert holds_lease(conn, pbx, "b", 2) and not holds_lease(conn, pbx, "a", 1)
+        assert holds_lease(conn, pbx, "b", 2, 5) and not holds_lease(conn, pbx, "a", 1, 5)
 
 
 async def test_one_leader_per_pbx_and_a_standby_takes_over_a_crashed_leader(
@@ -215,7 +215,7 @@ def test_a_takeover_waits_for_the_write_in_flight(pg_engine: Engine, pbx: str) -
         epoch = claim_lease(conn, pbx, "old", 0.5)
     assert epoch is not None
     term = Term(pbx, epoch, time.monotonic() + 30)
-    sessions = fenced_sessions(pg_engine, Published(), "old", term, lambda: None)
+    sessions = fenced_sessions(pg_engine, Published(), "old", term, lambda: None, idle_limit_s=10)
     claimed: list[tuple[float, int | None]] = []
 
     def take() -> None:
@@ -235,6 +235,24 @@ def test_a_takeover_waits_for_the_write_in_flight(pg_engine: Engine, pbx: str) -
     thread.join(5)
     assert claimed and claimed[0][0] >= committed and claimed[0][1] == epoch + 1
     assert _markers(pg_engine, pbx) == ["x"]
+
+
+def test_a_leader_frozen_in_a_write_does_not_keep_the_lease_row_locked(pg_engine: Engine, pbx: str) -> None:
+    with pg_engine.begin() as conn:
+        epoch = claim_lease(conn, pbx, "frozen", 0.6)
+    assert epoch is not None
+    term = Term(pbx, epoch, time.monotonic() + 30)
+    sessions = fenced_sessions(pg_engine, Published(), "frozen", term, lambda: None, idle_limit_s=0.3)
+    session = sessions()
+    session.execute(text("SELECT 1"))  # fenced: the row is share-locked, then the process "freezes"
+    time.sleep(0.8)  # the lease expires; the database has ended the idle transaction meanwhile
+    with pg_engine.begin() as conn:
+        assert claim_lease(conn, pbx, "standby", 30) == epoch + 1  # not blocked by the frozen holder
+    with pytest.raises(Exception, match=r"idle-in-transaction|terminat|closed"):
+        session.execute(_MARKER, {"p": pbx, "l": "late"})
+        session.commit()
+    session.close()
+    assert _markers(pg_engine, pbx) == []
 
 
 async def test_click_to_call_works_on_a_standby(

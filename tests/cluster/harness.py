@@ -286,8 +286,15 @@ async def run_failover(
     calls: int = 30,
     instances: int = 3,
     message_delay: float = 0.001,
+    drain: bool = True,
 ) -> Outcome:
-    """Run the whole scenario (see the module docstring) and report what the database and Redis saw."""
+    """Run the whole scenario (see the module docstring) and report what the database and Redis saw.
+
+    ``drain``: stop the leader only once it has handled every event it read (calls are still in progress,
+    nothing is in flight). Without it, the events the leader had read but not yet committed die with it:
+    Asterisk sends nobody those again, the new leader's snapshot repairs the channels but not what only
+    those events said (who hung up first), so a call can be classified differently.
+    """
     messages = {pbx: burst(traces_dir, calls, i + 1) for i, pbx in enumerate(PBXS)}
     expected = {(pbx, lid): e for pbx, msgs in messages.items() for lid, e in expected_calls(msgs).items()}
     script = Script(statuses=[200])
@@ -319,14 +326,17 @@ async def run_failover(
 
                 await wait_for(one_leader_each, 30, "one leader per PBX")
                 main = standins["main"]
-                leader = [i for i in started if "main" in await i.leads()][0]
-                victims = [standins[pbx] for pbx in await leader.leads()]  # it may lead both PBXs
+                leads = {i.name: await i.leads() for i in started}
+                leader = next(i for i in started if "main" in leads[i.name])
+                victims = [standins[pbx] for pbx in leads[leader.name]]  # it may lead both PBXs
                 began = time.monotonic()
                 for standin in standins.values():
                     standin.resume()
                 await wait_for(_now(lambda: main.position >= len(main.messages) // 2), 60, "half the burst")
                 for standin in victims:
                     standin.stall()
+                if drain:
+                    await wait_for(_drained(leader), 30, "the leader has handled what it read")
                 old_sessions = {id(s): s.event_sessions()[0] for s in victims}
                 os.kill(leader.process.pid, stop_signal)
 
@@ -385,6 +395,22 @@ async def run_failover(
             for standin in standins.values():
                 await standin.close()
             engine.dispose()
+
+
+def _drained(instance: Instance, quiet_s: float = 1.0) -> Any:
+    """An async predicate: every event link of ``instance`` has an empty queue and has handled no new
+    event for ``quiet_s`` (the last one is committed)."""
+    seen: dict[str, Any] = {"handled": None, "since": time.monotonic()}
+
+    async def predicate() -> bool:
+        links = [link for link in (await instance.ready())["checks"]["ami"] if link.get("leader")]
+        handled = [(link["events_handled"], link["queue_depth"]) for link in links]
+        if handled != seen["handled"] or any(depth for _h, depth in handled):
+            seen.update(handled=handled, since=time.monotonic())
+            return False
+        return time.monotonic() - seen["since"] >= quiet_s
+
+    return predicate
 
 
 def _async(check: Any) -> Any:

@@ -27,7 +27,7 @@ async def test_a_standby_takes_over_a_dead_or_frozen_leader_in_the_middle_of_a_b
     assert len(outcome.expected) == 60
     assert outcome.lost == 0
     assert outcome.duplicate_records == 0
-    assert outcome.wrong == []
+    assert [(k, outcome.recorded[k], outcome.expected[k]) for k in outcome.wrong] == []
     assert set(outcome.recorded) == set(outcome.expected)  # nothing recorded that did not happen
 
     missed = sum(e.missed_reason is not None for e in outcome.expected.values())
