@@ -41,6 +41,7 @@ from tests.escalation.http_recorder import Script, http_recorder
 
 PBXS = ("main", "second")
 LEASE_TTL_S = 3.0
+MAIN_LEADER_GAUGE = 'callrouter_ami_leader{pbx="main"}'
 
 
 @dataclass
@@ -95,6 +96,8 @@ class Outcome:
     webhook_sends: collections.Counter[str]
     missed_calls: int
     live: LiveEvents
+    leader_gauges: list[float] = field(default_factory=list)  # callrouter_ami_leader{pbx="main"} per instance
+    old_leader_gauge_after_resume: float | None = None
     old_leader_leads_after_resume: list[str] | None = None
     fenced_writes_of_old_leader: float | None = None
     event_sessions_after_resume: int | None = None
@@ -329,6 +332,7 @@ async def run_failover(
                 leads = {i.name: await i.leads() for i in started}
                 leader = next(i for i in started if "main" in leads[i.name])
                 victims = [standins[pbx] for pbx in leads[leader.name]]  # it may lead both PBXs
+                gauges = [await i.metric(MAIN_LEADER_GAUGE) for i in started]
                 began = time.monotonic()
                 for standin in standins.values():
                     standin.resume()
@@ -363,6 +367,7 @@ async def run_failover(
                     webhook_sends=collections.Counter(),
                     missed_calls=0,
                     live=live,
+                    leader_gauges=gauges,
                 )
                 if stop_signal == signal.SIGSTOP:
                     os.kill(leader.process.pid, signal.SIGCONT)
@@ -371,6 +376,7 @@ async def run_failover(
                     )
                     await asyncio.sleep(LEASE_TTL_S)  # time for a wrong write to show up
                     outcome.old_leader_leads_after_resume = await leader.leads()
+                    outcome.old_leader_gauge_after_resume = await leader.metric(MAIN_LEADER_GAUGE)
                     outcome.fenced_writes_of_old_leader = await leader.metric(
                         "callrouter_ami_fenced_writes_total"
                     )
