@@ -46,9 +46,13 @@ def pg_engine(postgres_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def pbx() -> str:
-    """A PBX name of this test's own (the lease table is shared by the session's tests)."""
-    return f"pbx-{uuid.uuid4().hex[:8]}"
+def pbx(pg_engine: Engine) -> Iterator[str]:
+    """A PBX name of this test's own; its rows are deleted afterwards (the database is the session's)."""
+    name = f"pbx-{uuid.uuid4().hex[:8]}"
+    yield name
+    with pg_engine.begin() as conn:
+        conn.execute(text("DELETE FROM active_calls WHERE pbx_system = :p"), {"p": name})
+        conn.execute(text("DELETE FROM ami_leases WHERE pbx = :p"), {"p": name})
 
 
 Elect = Callable[..., AmiLeadership]
@@ -121,6 +125,7 @@ async def test_one_leader_per_pbx_and_a_standby_takes_over_a_crashed_leader(
     await wait_until(lambda: b.leads == [pbx] and len(standin.event_sessions()) == 1, timeout=TTL + 3)
     takeover = time.monotonic() - crashed
     assert takeover < TTL + 2 * b.tick_s + 1.0
+    await wait_until(lambda: standin.snapshots_sent == 2)  # a's and b's login snapshots
     standin.resume()
     await wait_until(lambda: len(sinks_b) == 1 and len(sinks_b[0].events) == answered_trace.event_count)
     assert sinks_b[0].log[0] == "snapshot"  # the new leader resyncs before the first event
