@@ -32,7 +32,8 @@ REDIS = os.environ.get("CALLROUTER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 def line(kind: str, drain: bool, outcome: Outcome) -> str:
     return (
         f"{kind:8} {'drained' if drain else 'in-flight':9} takeover {outcome.takeover_s:5.2f} s  "
-        f"records/s {outcome.records_per_s:6.1f}  calls {len(outcome.expected)}  lost {outcome.lost}  "
+        f"records/s {outcome.records_per_s:5.1f}  AMI events/s {outcome.events_per_s:6.0f}  "
+        f"calls {len(outcome.expected)}  lost {outcome.lost}  "
         f"duplicate records {outcome.duplicate_records}  wrong {len(outcome.wrong)}  "
         f"duplicate notifications {outcome.duplicate_notifications}  "
         f"duplicate live events {outcome.live.duplicates()}"

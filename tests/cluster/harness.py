@@ -89,7 +89,8 @@ class Outcome:
     """What a failover run produced."""
 
     takeover_s: float
-    records_per_s: float
+    records_per_s: float  # over the burst, the pause around the takeover left out
+    events_per_s: float
     expected: dict[tuple[str, str], Expected]
     recorded: dict[tuple[str, str], list[Expected]]
     deliveries: collections.Counter[tuple[int, int | None, str]]
@@ -337,6 +338,7 @@ async def run_failover(
                 for standin in standins.values():
                     standin.resume()
                 await wait_for(_now(lambda: main.position >= len(main.messages) // 2), 60, "half the burst")
+                stalled = time.monotonic()
                 for standin in victims:
                     standin.stall()
                 if drain:
@@ -350,17 +352,26 @@ async def run_failover(
                 takeover = await wait_for(new_leaders, 20, "standbys take over", step=0.01)
                 for standin in victims:
                     standin.resume()
+                paused = time.monotonic() - stalled
+                settled = {"count": -1, "since": time.monotonic(), "at": time.monotonic()}
 
                 async def all_recorded() -> bool:
+                    """Every expected call recorded; or, with events in flight lost (``drain`` off), no new
+                    record for 3 s."""
                     done = all(s.position >= len(s.messages) for s in standins.values())
-                    return done and len(await asyncio.to_thread(_recorded, engine)) >= len(expected)
+                    count = len(await asyncio.to_thread(_recorded, engine))
+                    if count != settled["count"]:
+                        settled.update(count=count, since=time.monotonic(), at=time.monotonic())
+                    quiet = not drain and time.monotonic() - settled["since"] >= 3.0
+                    return done and (count >= len(expected) or quiet)
 
                 await wait_for(all_recorded, 90, "every call recorded", step=0.2)
-                elapsed = time.monotonic() - began - takeover
+                elapsed = settled["at"] - began - paused
                 await wait_for(_async(lambda: _outstanding(engine) == 0), 30, "notifications sent", step=0.2)
                 outcome = Outcome(
                     takeover_s=takeover,
                     records_per_s=len(expected) / elapsed,
+                    events_per_s=sum(len(m) for m in messages.values()) / elapsed,
                     expected=expected,
                     recorded={},
                     deliveries=collections.Counter(),
