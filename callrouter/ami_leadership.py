@@ -42,6 +42,7 @@ from crm_core.events import EventPublisher, connect_publisher
 from crm_core.metrics import Metrics
 from crm_core.repositories.ami_leases import claim_lease, holds_lease, release_lease
 from crm_core.services.screen_pop import Ringing
+from pbx_bridge.ami.call_tracking_writer import CommitRefused
 from pbx_bridge.ami.client import AmiClient
 from pbx_bridge.ami.errors import AmiUnknownPbx
 from pbx_bridge.ami.link import AmiLinkConfig
@@ -53,8 +54,10 @@ SinkFactory = Callable[[sessionmaker[Session], Callable[[Ringing], None]], AmiEv
 """Builds a term's sink from its fenced sessions and its gated screen-pop callback."""
 
 
-class LeadershipLost(Exception):
-    """A call-tracking transaction was refused: this instance no longer holds the PBX's lease."""
+class LeadershipLost(CommitRefused):
+    """A call-tracking transaction was refused: this instance no longer holds the PBX's lease.
+
+    A :class:`CommitRefused`, so the sink fails the whole batch instead of blaming its events one by one."""
 
 
 def instance_id() -> str:
@@ -77,8 +80,9 @@ class Term:
 class _NoEvents:
     """The sink of an action-only link: it never receives events."""
 
-    async def handle(self, pbx: str, message: Mapping[str, str]) -> None:
-        """Nothing to do."""
+    async def handle_batch(self, pbx: str, messages: Sequence[Mapping[str, str]]) -> int:
+        """Nothing to do: nothing is lost either."""
+        return 0
 
     async def reconcile(
         self, pbx: str, live_channels: Sequence[Mapping[str, str]], continuous: bool = False

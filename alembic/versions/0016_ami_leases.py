@@ -13,7 +13,7 @@ from alembic import op
 from crm_core.models.base import UTCDateTime
 
 revision: str = "0016"
-down_revision: str | None = "0007"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
