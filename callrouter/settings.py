@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     ami_extra_pbxs: list[AmiPbxSettings] = []  # more PBXs besides pbx_name (names must differ)
     # every link re-lists the live channels this often (closes calls whose end was lost); 0: only on login
     ami_recheck_s: float = Field(default=60.0, ge=0, le=86_400)
+    # PostgreSQL: the lease that makes one instance the consumer of a PBX's events; a standby takes an
+    # expired lease (a dead, frozen or cut-off leader) after at most this long
+    ami_lease_ttl_s: float = Field(default=3.0, ge=0.6, le=300)
     originate_context: str = "from-internal"  # dialplan context a click-to-call dials the client from
 
     twilio_account_sid: str | None = None

@@ -50,6 +50,21 @@ class Metrics:
         self.ami_link_up = Gauge(
             "callrouter_ami_link_up", "1 when the AMI link is logged in", ["pbx"], registry=r
         )
+        self.ami_leader = Gauge(
+            "callrouter_ami_leader", "1 when this instance consumes the PBX's AMI events", ["pbx"], registry=r
+        )
+        self.ami_leadership = Counter(
+            "callrouter_ami_leadership",
+            "AMI leadership changes of this instance (acquired, lost)",
+            ["pbx", "change"],
+            registry=r,
+        )
+        self.ami_fenced = Counter(
+            "callrouter_ami_fenced_writes",
+            "Call-tracking transactions refused because this instance no longer held the PBX's lease",
+            ["pbx"],
+            registry=r,
+        )
         self.queue_depth = Gauge(
             "callrouter_queue_depth", "Events waiting for the consumer", ["queue"], registry=r
         )

@@ -83,8 +83,12 @@ async def test_serve_tracks_escalates_routes_and_reports(
 
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}") as http:
                 ready = (await http.get("/ready")).json()
+                metrics = (await http.get("/metrics")).text
             assert ready["checks"]["ami"][0]["pbx"] == "main"
             assert ready["checks"]["ami"][0]["logged_in"] is True
+            # SQLite: no election, the single instance leads every PBX
+            assert ready["checks"]["ami"][0]["leader"] is True and ready["checks"]["ami_leader"] == ["main"]
+            assert 'callrouter_ami_leader{pbx="main"} 1.0' in metrics
 
             exchange = await place_request(
                 "127.0.0.1", agi_port, request_block({"network_script": "route", "callerid": "+79001234568"})

@@ -3,6 +3,8 @@
 ``/ready`` answers 200 ``ready`` when everything is up, 200 ``degraded`` when calls are still routed but a
 helper is down (Redis: lookups go to the database; an AMI link: calls are recorded after it comes back),
 and 503 ``not_ready`` when the database is down or an AMI login is refused (a configuration error).
+``checks.ami_leader`` lists the PBXs whose events this instance consumes (see
+:mod:`callrouter.ami_leadership`); each entry of ``checks.ami`` says ``leader`` too.
 When a 1C sync is configured, ``checks.onec`` shows its last run; ``checks.analytics_daily`` the daily
 status recompute's setting and last run (both informative only).
 """
@@ -65,6 +67,8 @@ async def ready(request: Request) -> JSONResponse:
         "redis": ("ok" if redis_ok else "down") if container.redis is not None else "not_configured",
         "ami": links if links else "not_configured",
     }
+    if links:
+        checks["ami_leader"] = [link["pbx"] for link in links if link.get("leader")]
     if onec_configured(container.settings):
         checks["onec"] = await asyncio.to_thread(_onec_check, container)
     checks["analytics_daily"] = await asyncio.to_thread(analytics_daily_check, container)

@@ -36,7 +36,8 @@ BeforeCommit = Callable[[Session], None]
 
 
 class CommitRefused(Exception):
-    """The ``before_commit`` hook refused the transaction (e.g. this instance no longer leads the PBX)."""
+    """The transaction was refused, not for its events: the ``before_commit`` hook, or a fence raised when it
+    began (this instance no longer leads the PBX)."""
 
 
 @dataclass(frozen=True)

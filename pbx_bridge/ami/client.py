@@ -16,6 +16,9 @@ answered within ``ping_timeout`` -> on any failure the session is closed, waitin
 :class:`AmiDisconnected`, and we reconnect after an exponential backoff with full jitter. A refused login
 sets ``state.login_failed`` (for ``/ready``), is logged as an error and backs off like any failure.
 
+An action-only link (``event_mask="off"``, e.g. click-to-call on an instance that does not lead the PBX)
+logs in with ``Events: off`` and takes no snapshots.
+
 Snapshots (after every login, after a queue overflow or sink error, and every ``recheck_interval`` while
 the link is up) are queued at the point of the stream where their reply ended: events read before the
 ``CoreShowChannelsComplete`` are handled before the snapshot, events read after it (even in the same TCP
@@ -229,9 +232,10 @@ class AmiClient:
         children = [reading]
         try:
             await self._login(conn)
-            await self._snapshot(conn)
+            if cfg.receives_events:
+                await self._snapshot(conn)
             children.append(asyncio.create_task(self._ping_loop(conn), name=f"ami-ping-{cfg.pbx}"))
-            if cfg.recheck_interval > 0:
+            if cfg.recheck_interval > 0 and cfg.receives_events:
                 children.append(asyncio.create_task(self._recheck_loop(conn), name=f"ami-recheck-{cfg.pbx}"))
             await reading  # returns at end of stream (also when the watchdog closes the link)
             raise self._ping_failure or AmiError("connection closed by the PBX")

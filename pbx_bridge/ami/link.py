@@ -42,6 +42,11 @@ class AmiLinkConfig:
     read_size: int = 256 * 1024
     stop_timeout: float = 0.5  # upper bound of AmiClient.stop(), whatever the link is doing
 
+    @property
+    def receives_events(self) -> bool:
+        """False for an action-only link (``Events: off``): no event stream, so no snapshots either."""
+        return self.event_mask.lower() != "off"
+
 
 @dataclass
 class LinkState:

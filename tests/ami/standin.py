@@ -13,6 +13,10 @@ that message index (once), ``lost_on_cut`` messages are then skipped as if emitt
 the replay, ``message_delay`` spaces the messages, ``inject(raw)`` writes arbitrary bytes, ``unsent`` (message
 indices) are skipped on a live link: they happened (snapshots show their effect) but never reach the client.
 
+``broadcast = True`` sends every message to every session logged in with events (one shared replay that
+waits while none is open), instead of one replay per session; a session logged in with ``Events: off`` never
+gets events in either mode.
+
 ``split_snapshot = K`` makes the ``CoreShowChannels`` reply arrive together with the next ``K`` trace messages
 in **one** TCP write (the client reads them in one ``read``), as when events queue up behind a running list
 action; each session's replay then waits for that session's first snapshot, so the snapshot after a login is
@@ -73,6 +77,11 @@ class AmiStandIn:
         self.logins = 0
         self.login_attempts = 0
         self.connections = 0
+        self.action_only_logins = 0
+        self.broadcast = False
+        self.max_buffer = 4 * 1024 * 1024
+        self.subscribers: list[asyncio.StreamWriter] = []
+        self._broadcaster: asyncio.Task[None] | None = None
         self.actions: list[dict[str, str]] = []
         self.max_write_stall = 0.0
         self.replay_done = asyncio.Event()
@@ -131,7 +140,8 @@ class AmiStandIn:
         """
         self._writers.discard(writer)
         if writer.can_write_eof():
-            writer.write_eof()
+            with contextlib.suppress(OSError):  # the peer is gone already
+                writer.write_eof()
         else:
             writer.close()
 
@@ -165,7 +175,12 @@ class AmiStandIn:
                     if action.get("Action", "").lower() == "login":
                         if not await self._login(action, writer):
                             return
-                        replay = replay or self._spawn(self._replay(writer))
+                        if action.get("Events", "on").lower() == "off":
+                            self.action_only_logins += 1  # Asterisk sends such a session no events
+                        elif self.broadcast:
+                            self._subscribe(writer)
+                        else:
+                            replay = replay or self._spawn(self._replay(writer))
                     else:
                         await self._answer(action, writer)
         except ConnectionError:
@@ -277,6 +292,36 @@ class AmiStandIn:
                 if self.message_delay and self.position != self.cut_at:
                     await asyncio.sleep(self.message_delay)
             self.replay_done.set()
+
+    def _subscribe(self, writer: asyncio.StreamWriter) -> None:
+        self.subscribers.append(writer)
+        if self._broadcaster is None:
+            self._broadcaster = self._spawn(self._broadcast())
+
+    def event_sessions(self) -> list[asyncio.StreamWriter]:
+        """The open sessions that receive events (``broadcast`` mode)."""
+        self.subscribers = [w for w in self.subscribers if w in self._writers]
+        return self.subscribers
+
+    async def _broadcast(self) -> None:
+        """``broadcast`` mode: every message goes to every event session, as Asterisk does; the replay
+        waits while no event session is open. A session whose unsent output exceeds ``max_buffer`` (a
+        frozen client) is dropped, as Asterisk drops a session whose writes stall."""
+        while self.position < len(self.messages):
+            await self._running.wait()
+            live = self.event_sessions()
+            if not live:
+                await asyncio.sleep(0.005)
+                continue
+            if self.position not in self.unsent:
+                for writer in live:
+                    if writer.transport.get_write_buffer_size() > self.max_buffer:
+                        self._hang_up(writer)
+                    else:
+                        writer.write(self.messages[self.position])
+            self.position += 1
+            await asyncio.sleep(self.message_delay)
+        self.replay_done.set()
 
     def _cut(self, writer: asyncio.StreamWriter) -> None:
         self.cut_at = None

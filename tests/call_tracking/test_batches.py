@@ -18,6 +18,7 @@ from sqlalchemy import Connection, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.call_tracking_fold import stream
+from callrouter.ami_leadership import LeadershipLost
 from crm_core.db import make_engine, make_session_factory
 from crm_core.events import DomainEvent, connect_publisher, pending_events
 from crm_core.metrics import Metrics
@@ -187,6 +188,33 @@ async def test_announcements_and_metrics_follow_the_commit_only(
         assert published.missed() == ["opened"] and calls_recorded(metrics) == 1
         with sessions() as s:
             assert s.scalar(select(func.count()).select_from(MissedCall)) == 1
+
+
+async def test_a_fence_refusing_the_transaction_as_it_begins_fails_the_batch_and_blames_no_event(
+    traces_dir: Path, connection: Connection, caplog: pytest.LogCaptureFixture
+) -> None:
+    frames = _messages(traces_dir, MISSED)
+
+    def fence(*_args: Any) -> None:  # what a deposed leader's fenced session factory does
+        raise LeadershipLost("lease of main (epoch 1) no longer held")
+
+    with isolated(connection) as sessions:
+        metrics = Metrics()
+        sink = CallTrackingSink(sessions, metrics)
+        await sink.reconcile(PBX, [])
+        event.listen(sessions, "after_begin", fence)
+        try:
+            with (
+                caplog.at_level(logging.ERROR, logger="pbx_bridge.ami.call_tracking_sink"),
+                pytest.raises(LeadershipLost),
+            ):
+                await sink.handle_batch(PBX, frames)
+        finally:
+            event.remove(sessions, "after_begin", fence)
+        assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # no event was blamed
+        assert calls_recorded(metrics) == 0
+        with sessions() as s:
+            assert s.scalar(select(func.count()).select_from(CallRecord)) == 0
 
 
 def test_every_state_of_every_trace_serialises_as_dataclasses_would(traces_dir: Path) -> None:
