@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from crm_core.models import (
@@ -20,7 +21,7 @@ from crm_core.models import (
     MissedStatus,
 )
 from crm_core.models.base import utcnow
-from crm_core.repositories.scoped import QUEUE_KEEPERS, Viewer, get_visible
+from crm_core.repositories.scoped import QUEUE_KEEPERS, Viewer, get_visible, scoped
 from crm_core.services import audit, missed_events, notification_outbox
 from crm_core.services.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from crm_core.services.escalation import cancel_remaining
@@ -117,11 +118,27 @@ def _no_manager(manager_id: int) -> Manager:
     raise NotFound("no-such-manager", {"id": manager_id})
 
 
+def _ensure_assigns(viewer: Viewer) -> None:
+    if viewer.role not in QUEUE_KEEPERS:
+        raise PermissionDenied(
+            "forbidden-role", "a controller, director or admin reassigns; reception assigns the shared queue"
+        )
+
+
+def assignees(session: Session, viewer: Viewer) -> list[Manager]:
+    """The active staff ``viewer`` may hand a missed call to, by name: everyone for reception (it has no team
+    of its own and hands the shared queue to anyone), the managers in sight for the others."""
+    _ensure_assigns(viewer)
+    query = select(Manager) if viewer.role is ManagerRole.RECEPTION else scoped(viewer, Manager)
+    return list(session.scalars(query.where(Manager.active.is_(True)).order_by(Manager.name, Manager.id)))
+
+
 def assign(session: Session, viewer: Viewer, missed: MissedCall, manager_id: int) -> MissedCall:
     """Give a waiting missed call to a manager (controllers and above within their scope; reception from
     the shared queue)."""
+    _ensure_assigns(viewer)
     queued = missed.assigned_manager_id is None and missed.counterparty_id is None
-    if viewer.role not in QUEUE_KEEPERS or (viewer.role is ManagerRole.RECEPTION and not queued):
+    if viewer.role is ManagerRole.RECEPTION and not queued:
         raise PermissionDenied(
             "forbidden-role", "a controller, director or admin reassigns; reception assigns the shared queue"
         )

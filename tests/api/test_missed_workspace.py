@@ -25,7 +25,7 @@ from crm_core.models import (
     utcnow,
 )
 from crm_core.models.escalation import EscalationStep, InAppNotification, StepStatus
-from tests.api.conftest import Staff, add_counterparty
+from tests.api.conftest import Staff, add_counterparty, add_manager
 
 _seq = iter(range(1, 1_000_000))
 
@@ -199,6 +199,36 @@ def test_assign_from_the_queue_by_role(client: TestClient, staff: Staff, db: Ses
     assert moved.json()["assigned_manager_id"] == staff.other.id
     refused = client.post(url, json={"manager_id": staff.other.id}, headers=staff.headers(staff.other))
     assert (refused.status_code, refused.json()["error"]) == (403, "forbidden-role")
+
+
+def test_assignees_are_whom_each_role_may_hand_a_call_to(
+    client: TestClient, staff: Staff, db: Session
+) -> None:
+    reception = add_manager(db, "reception", ManagerRole.RECEPTION)
+    add_manager(db, "gone", ManagerRole.MANAGER, active=False)
+    unknown = add_missed(db, "+79001110021")
+    db.commit()
+
+    def names(who: Manager) -> list[str]:
+        response = client.get("/api/v1/missed-calls/assignees", headers=staff.headers(who))
+        assert response.status_code == 200, response.text
+        return [person["name"] for person in response.json()]
+
+    everyone = sorted(
+        m.name for m in (staff.admin, staff.director, staff.controller, staff.manager, staff.other)
+    )
+    assert names(reception) == sorted([*everyone, "Reception"])  # no team of its own: anyone active
+    assert names(staff.controller) == ["Controller", "Manager"]  # their team, as the assignment allows
+    assert names(staff.director) == sorted([*everyone, "Reception"])
+    refused = client.get("/api/v1/missed-calls/assignees", headers=staff.headers(staff.manager))
+    assert (refused.status_code, refused.json()["error"]) == (403, "forbidden-role")
+    # reception hands the queued call to someone outside any team it could see through GET /managers
+    given = client.post(
+        f"/api/v1/missed-calls/{unknown.id}/assign",
+        json={"manager_id": staff.other.id},
+        headers=staff.headers(reception),
+    )
+    assert (given.status_code, given.json()["assigned_manager_id"]) == (200, staff.other.id)
 
 
 def test_called_back_counts_in_the_callback_rate_and_the_note_reaches_the_card(

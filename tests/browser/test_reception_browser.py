@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bench.live_server import Server, add_missed, add_user
@@ -41,9 +42,17 @@ def test_reception_opens_on_the_shared_queue_and_calls_back(browser: Any, server
         assert missed.status == MissedStatus.CALLED_BACK
 
 
-def test_a_supervisor_assigns_a_queued_call_from_the_dialog(browser: Any, server: Server) -> None:
-    number = "+74951230098"
+@pytest.mark.parametrize(
+    ("login_name", "number"),
+    [("dima", "+74951230098"), ("rosa", "+74951230097")],
+    ids=["director", "reception"],
+)
+def test_a_queued_call_is_handed_to_a_manager_from_the_dialog(
+    browser: Any, server: Server, login_name: str, number: str
+) -> None:
     with server.sessions.begin() as session:
+        if login_name == "rosa":
+            add_user(session, "rosa", ManagerRole.RECEPTION, "Роза Ресепшн")
         add_missed(session, number, None, None, timedelta(minutes=5))
         ivan = session.scalars(select(Manager).where(Manager.login == "ivan")).one()
         ivan_id, ivan_name = ivan.id, ivan.name
@@ -51,13 +60,13 @@ def test_a_supervisor_assigns_a_queued_call_from_the_dialog(browser: Any, server
     try:
         tab = context.new_page()
         tab.set_default_timeout(10_000)
-        login(tab, server, "dima", "/workspace#/unknown")
+        login(tab, server, login_name, "/workspace#/unknown")
         row = f"#unknown-rows tr:has-text('{number}')"
         tab.wait_for_selector(row)
         tab.click(f"{row} button:has-text('Назначить')")
         tab.wait_for_selector("#assign-dialog[open]")
         names = [o.inner_text() for o in tab.query_selector_all("#assign-manager option")]
-        assert ivan_name in names and len(names) >= 4  # the director may hand it to anyone
+        assert ivan_name in names and len(names) >= 4  # both may hand the queue to anyone active
         tab.select_option("#assign-manager", str(ivan_id))
         tab.click("#assign-dialog button[value=assign]")
         tab.wait_for_selector(row, state="detached")

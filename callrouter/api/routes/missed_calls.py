@@ -13,6 +13,7 @@ from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Paging
 from callrouter.api.routes.calls import ManagerFilter, Since, Until, aware, where_given
 from callrouter.api.schemas.calls import (
+    Assignee,
     MissedCallAssignment,
     MissedCallItem,
     MissedCallOutcome,
@@ -80,6 +81,15 @@ def list_missed(
         page=offset // limit + 1,
         page_size=limit,
     )
+
+
+@router.get(
+    "/assignees",
+    summary="Whom you may hand a missed call to (active staff by name): reception everyone, supervisors "
+    "their managers",
+)
+def list_assignees(user: CurrentUser, session: DbSession) -> list[Assignee]:
+    return [Assignee.model_validate(m) for m in missed_resolution.assignees(session, user.viewer)]
 
 
 @router.get("/{missed_id}", summary="One missed call")

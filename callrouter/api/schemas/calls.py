@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, computed_field
 
 from callrouter.api.schemas.common import Id, LongName, Note, RawNumber, ReadModel, Text, WriteModel
 from callrouter.api.schemas.phones import PhoneOwner
-from crm_core.models import CallDirection, CallDisposition, ListKind, MissedReason, MissedStatus
+from crm_core.models import CallDirection, CallDisposition, ListKind, ManagerRole, MissedReason, MissedStatus
 
 Month = Annotated[str, Field(pattern=r"^(19[7-9]\d|2\d{3})-(0[1-9]|1[0-2])$", examples=["2026-11"])]
 
@@ -231,6 +231,19 @@ class MissedCallAssignment(WriteModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"manager_id": 5}]})
 
     manager_id: Id
+
+
+class Assignee(ReadModel):
+    """A member of staff a missed call can be handed to."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={"examples": [{"id": 5, "name": "Мария Иванова", "role": "manager"}]},
+    )
+
+    id: int
+    name: str
+    role: ManagerRole
 
 
 class UnregisteredNumber(ReadModel):

@@ -180,7 +180,7 @@ let managers = null;
 
 async function assign(m) {
   try {
-    managers = managers || (await api(`/managers${query({ active: true, limit: 200 })}`)).items;
+    managers = managers || (await api("/missed-calls/assignees"));
   } catch (error) {
     return toast(error.message, true);
   }
