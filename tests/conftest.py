@@ -44,36 +44,37 @@ def serve_logging() -> Iterator[None]:
     root.setLevel(saved_level)
 
 
-def _create_pg_database() -> tuple[str, str]:
-    name = f"callrouter_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def _create_pg_database(admin_url: str = PG_ADMIN_URL, prefix: str = "callrouter_test") -> tuple[str, str]:
+    name = f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    return name, admin_url.rsplit("/", 1)[0] + "/" + name
 
 
-def _drop_pg_database(name: str) -> None:
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+def _drop_pg_database(name: str, admin_url: str = PG_ADMIN_URL) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
 
 @contextmanager
-def _migrated_pg_database() -> Iterator[str]:
-    name, url = _create_pg_database()
+def migrated_pg_database(admin_url: str = PG_ADMIN_URL, prefix: str = "callrouter_test") -> Iterator[str]:
+    """A throw-away PostgreSQL database next to ``admin_url``, migrated to head, dropped on exit."""
+    name, url = _create_pg_database(admin_url, prefix)
     try:
         upgrade(url)
         yield url
     finally:
-        _drop_pg_database(name)
+        _drop_pg_database(name, admin_url)
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for this test run, dropped afterwards."""
-    with _migrated_pg_database() as url:
+    with migrated_pg_database() as url:
         yield url
 
 
@@ -99,7 +100,7 @@ def fresh_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         upgrade(url)
         yield url
         return
-    with _migrated_pg_database() as url:
+    with migrated_pg_database() as url:
         yield url
 
 

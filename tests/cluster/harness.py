@@ -18,25 +18,25 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis.asyncio
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from bench.serve_process import callrouter_command, free_port
 from crm_core.db import make_engine
-from crm_core.migrations import upgrade
 from crm_core.models import CallRecord, Manager, ManagerRole, MissedCall
 from crm_core.models.escalation import DeliveryStatus, EscalationStep, NotificationDelivery, StepStatus
 from crm_core.services.escalation import PolicyStep, set_policy
 from tests.ami.standin import AmiStandIn
 from tests.cluster.burst import Expected, burst, dial_targets, expected_calls
+from tests.conftest import migrated_pg_database
 from tests.escalation.http_recorder import Script, http_recorder
 
 PBXS = ("main", "second")
@@ -134,25 +134,6 @@ def seed(url: str, messages: list[bytes]) -> None:
         )
         set_policy(session, [PolicyStep(0, ("director",), ("inapp", "webhook"))])
     engine.dispose()
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A migrated throw-away database next to ``admin_url``."""
-    from sqlalchemy import create_engine
-
-    name = f"callrouter_cluster_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _env(db_url: str, redis_url: str, prefix: str, ports: dict[str, int], webhook: str) -> dict[str, str]:
@@ -307,7 +288,7 @@ async def run_failover(
     standins = {pbx: AmiStandIn(messages=msgs) for pbx, msgs in messages.items()}
     started: list[Instance] = []
     recorder: AbstractContextManager[str] = http_recorder(script)
-    with postgres_database(admin_url) as db_url, recorder as webhook:
+    with migrated_pg_database(admin_url, "callrouter_cluster") as db_url, recorder as webhook:
         seed(db_url, messages["main"] + messages["second"])
         engine = make_engine(db_url)
         try:

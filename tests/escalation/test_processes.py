@@ -8,21 +8,19 @@ import os
 import signal
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from crm_core.db import make_engine, make_session_factory
-from crm_core.migrations import upgrade
 from crm_core.models import MissedCall, MissedStatus
 from crm_core.models.escalation import DeliveryStatus, NotificationAttempt, NotificationDelivery
 from crm_core.services.escalation import PolicyStep, set_policy
-from tests.conftest import PG_ADMIN_URL
+from tests.conftest import migrated_pg_database
 from tests.escalation.conftest import add_missed_call, add_staff
 from tests.escalation.http_recorder import Script, http_recorder
 
@@ -35,18 +33,8 @@ CALLS = 40
 @pytest.fixture(scope="module")
 def pg_url() -> Iterator[str]:
     """A migrated PostgreSQL database of this module's own, dropped afterwards."""
-    name = f"callrouter_esc_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
-    try:
-        upgrade(url)
+    with migrated_pg_database(prefix="callrouter_esc") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture
