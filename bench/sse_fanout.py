@@ -151,7 +151,8 @@ async def measure(url: str, redis_url: str, clients: int, strangers: int, rounds
         timeout = httpx.Timeout(30.0, read=None)
         async with httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout) as http:
             readers = [asyncio.create_task(read_stream(http, s)) for s in (*streams, *strange)]
-            await asyncio.wait_for(asyncio.gather(*(s.connected.wait() for s in (*streams, *strange))), 60)
+            async with asyncio.timeout(60):
+                await asyncio.gather(*(s.connected.wait() for s in (*streams, *strange)))
             settings = Settings(env="development", database_url=url, redis_url=redis_url)
             metrics = Metrics()
             bus = TimedBus(redis_url, EventHub(metrics), metrics, prefix=prefix)

@@ -102,7 +102,8 @@ async def run_daily(container: Container, stop: asyncio.Event) -> None:
         except Exception as exc:
             log.exception("daily status recompute failed; retried later", extra={"error": repr(exc)})
         try:
-            await asyncio.wait_for(stop.wait(), POLL_S)
+            async with asyncio.timeout(POLL_S):
+                await stop.wait()
         except TimeoutError:
             continue
 

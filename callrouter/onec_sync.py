@@ -108,7 +108,8 @@ async def run_periodically(container: Container, stop: asyncio.Event | None = No
             log.exception("1C sync crashed", extra={"error": repr(exc)})
         if stop is not None:
             try:
-                await asyncio.wait_for(stop.wait(), interval)
+                async with asyncio.timeout(interval):
+                    await stop.wait()
                 return
             except TimeoutError:
                 continue

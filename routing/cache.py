@@ -251,4 +251,5 @@ class InvalidationListener:
                     log.warning("ignoring malformed invalidation message", extra={"error": repr(exc)})
         finally:  # bounded: after a cancellation in the middle of a read, closing may wait for a lock
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(pubsub.aclose(), self._retry_s)
+                async with asyncio.timeout(self._retry_s):
+                    await pubsub.aclose()

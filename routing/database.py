@@ -64,7 +64,8 @@ class RoutingDatabase:
         future = asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         if within_s is None:
             return await future
-        return await asyncio.wait_for(future, max(within_s, 0.001))
+        async with asyncio.timeout(max(within_s, 0.001)):
+            return await future
 
     def _lookup_pool(self) -> Engine | None:
         """A pool of its own when the sessions use a PostgreSQL engine (None: use the sessions).

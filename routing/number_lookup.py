@@ -119,7 +119,8 @@ class NumberLookup:
         generation = src.numbers.generation
         try:
             within = min(self._budget.redis_s, remaining(end))
-            found = await asyncio.wait_for(src.store.get_numbers(e164s), max(within, 0.001))
+            async with asyncio.timeout(max(within, 0.001)):
+                found = await src.store.get_numbers(e164s)
         except Exception as exc:
             src.redis_breaker.failed()
             log.debug("redis read failed", extra={"error": repr(exc), "batch": len(e164s)})

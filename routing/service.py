@@ -135,7 +135,8 @@ class RoutingService:
         follow = serving and self._db.has_own_connections()
         if follow:  # first, so Redis forgets what changed while no instance was running
             try:
-                await asyncio.wait_for(self._feed.poll(), WARM_UP_S)
+                async with asyncio.timeout(WARM_UP_S):
+                    await self._feed.poll()
             except Exception as exc:
                 log.warning("routing change feed not read at start", extra={"error": repr(exc)})
         if await self._current_config(time.monotonic() + WARM_UP_S, trouble) is None:
@@ -143,14 +144,16 @@ class RoutingService:
         if self._opt.preload and serving:
             self._preloading = asyncio.create_task(self._keep_table(again=follow), name="routing-table")
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._table_loaded.wait(), WARM_UP_S)
+                async with asyncio.timeout(WARM_UP_S):
+                    await self._table_loaded.wait()
         if follow:
             self._feed.start()
         if self._listener is None:
             return
         self._listener.start()
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._listener.attempted.wait(), wait_s)
+            async with asyncio.timeout(wait_s):
+                await self._listener.attempted.wait()
 
     async def stop(self) -> None:
         """Stop the listener and pending cache writes; the Redis client is closed by its owner."""
@@ -171,7 +174,8 @@ class RoutingService:
         if self._store is None:
             return True
         try:
-            return bool(await asyncio.wait_for(self._store.redis.ping(), self._opt.deadline_s))
+            async with asyncio.timeout(self._opt.deadline_s):
+                return bool(await self._store.redis.ping())
         except Exception:
             return False
 
@@ -280,7 +284,8 @@ class RoutingService:
             trouble.append(REDIS)
             return None
         try:
-            result = await asyncio.wait_for(coro, self._opt.deadline_s * self._opt.redis_share)
+            async with asyncio.timeout(self._opt.deadline_s * self._opt.redis_share):
+                result = await coro
         except Exception as exc:
             self._redis_breaker.failed()
             trouble.append(REDIS)
@@ -387,7 +392,8 @@ class RoutingService:
         if coro is None:
             return
         try:
-            await asyncio.wait_for(coro, max(self._opt.deadline_s, 1.0))
+            async with asyncio.timeout(max(self._opt.deadline_s, 1.0)):
+                await coro
         except Exception as exc:
             log.warning("routing change not applied to Redis", extra={"error": repr(exc)})
 

@@ -85,9 +85,8 @@ class DemoPbx:
                     return True
             self._login_seen.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self._login_seen.wait(), min(0.2, max(0.0, deadline - time.monotonic()))
-                )
+                async with asyncio.timeout(min(0.2, max(0.0, deadline - time.monotonic()))):
+                    await self._login_seen.wait()
         return False
 
     @property

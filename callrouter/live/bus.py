@@ -112,7 +112,8 @@ class RedisEventBus:
             self._subscribed = asyncio.Event()
             self._task = asyncio.create_task(self._listen_forever(), name="live-events-listener")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._subscribed.wait(), timeout_s)
+            async with asyncio.timeout(timeout_s):
+                await self._subscribed.wait()
 
     async def stop(self) -> None:
         task, self._task = self._task, None

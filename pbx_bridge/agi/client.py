@@ -75,11 +75,16 @@ class AgiExchange:
 async def place_request(host: str, port: int, block: bytes, *, timeout_s: float = 5.0) -> AgiExchange:
     """Send ``block`` to a FastAGI server, answer every command ``200 result=1`` until it closes."""
     exchange = AgiExchange()
-    reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout_s)
+    async with asyncio.timeout(timeout_s):
+        reader, writer = await asyncio.open_connection(host, port)
     try:
         writer.write(block)
         await writer.drain()
-        while line := await asyncio.wait_for(reader.readline(), timeout_s):
+        while True:
+            async with asyncio.timeout(timeout_s):
+                line = await reader.readline()
+            if not line:
+                break
             exchange.record(line.decode("utf-8", "replace").rstrip("\r\n"))
             writer.write(b"200 result=1\n")
             await writer.drain()

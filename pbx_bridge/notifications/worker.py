@@ -178,9 +178,8 @@ class EscalationWorker:
         try:
             if channel is None:
                 raise DeliveryError(f"channel {message.channel} is not configured", retryable=False)
-            provider_id = await asyncio.wait_for(
-                channel.send(message), self._config.send_timeout.total_seconds()
-            )
+            async with asyncio.timeout(self._config.send_timeout.total_seconds()):
+                provider_id = await channel.send(message)
         except DeliveryError as exc:
             error, retryable = str(exc), exc.retryable
         except TimeoutError:
@@ -248,4 +247,5 @@ class EscalationWorker:
                 work = 0
             if work == 0:
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._config.poll_interval.total_seconds())
+                    async with asyncio.timeout(self._config.poll_interval.total_seconds()):
+                        await stop.wait()

@@ -185,9 +185,8 @@ class TwilioVoice:
     async def _within(self, end: float, sid: str, fn: Callable[..., T], *args: Any) -> T | None:
         """Run database work in a thread until ``end``; None (logged) when it fails or is late."""
         try:
-            return await asyncio.wait_for(
-                asyncio.to_thread(fn, *args), max(end - time.monotonic(), MIN_DB_BUDGET_S)
-            )
+            async with asyncio.timeout(max(end - time.monotonic(), MIN_DB_BUDGET_S)):
+                return await asyncio.to_thread(fn, *args)
         except Exception as exc:
             self._metrics.twilio_webhooks.labels(endpoint="state", result="error").inc()
             log.warning("call progress not read/saved in time", extra={"linkedid": sid, "error": repr(exc)})

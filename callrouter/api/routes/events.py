@@ -103,7 +103,8 @@ async def events(
             if user.expires_at is not None:
                 timeout = max(0.0, (user.expires_at - utcnow()).total_seconds())
             try:
-                received = await asyncio.wait_for(sub.queue.get(), timeout)
+                async with asyncio.timeout(timeout):
+                    received = await sub.queue.get()
             except TimeoutError:
                 yield ServerSentEvent(event="token-expired", data={})
                 return
