@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ast
+import io
 import json
 import logging
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from callrouter.logging_setup import JsonFormatter
+from callrouter.logging_setup import JsonFormatter, StderrHandler
 
 
 def test_json_line_has_extra_fields() -> None:
@@ -69,3 +71,22 @@ def test_suite_logs_as_serve_does() -> None:
     assert any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
     with pytest.raises(KeyError, match="created"):
         logging.getLogger("callrouter.test").info("finished", extra={"created": True})
+
+
+def test_serve_logs_to_stderr_as_it_is_when_the_record_comes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A late thread never writes to a stderr that was swapped and closed since the handler was made."""
+    handler = StderrHandler()
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("callrouter.test.stderr")
+    monkeypatch.setattr(logger, "propagate", False)  # only this handler writes
+    logger.addHandler(handler)
+    try:
+        first, second = io.StringIO(), io.StringIO()
+        monkeypatch.setattr(sys, "stderr", first)
+        logger.warning("one", extra={"linkedid": "1.1"})
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        logger.warning("two", extra={"linkedid": "1.2"})
+    finally:
+        logger.removeHandler(handler)
+    assert [json.loads(line)["linkedid"] for line in second.getvalue().splitlines()] == ["1.2"]

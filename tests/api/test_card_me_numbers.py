@@ -186,7 +186,7 @@ def test_register_number_to_each_target(client: TestClient, staff: Staff, db: Se
 
 
 def test_numbers_to_register_are_mine_by_default_month(client: TestClient, staff: Staff, db: Session) -> None:
-    add_missed(db, "+79005550020", manager=staff.manager)
+    add_missed(db, "+79005550020", manager=staff.manager)  # minutes ago, in this company month
     add_missed(db, "+79005550021", manager=staff.other)
     db.execute(CallRecord.__table__.update().values(unregistered_number=True))
     db.commit()

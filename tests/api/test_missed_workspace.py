@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -28,6 +29,13 @@ from crm_core.models.escalation import EscalationStep, InAppNotification, StepSt
 from tests.api.conftest import Staff, add_counterparty, add_manager
 
 _seq = iter(range(1, 1_000_000))
+COMPANY_TZ = ZoneInfo("Europe/Moscow")
+
+
+def minutes_ago_today(at_most: timedelta = timedelta(minutes=5)) -> timedelta:
+    """An age of at most ``at_most`` that keeps a moment inside the company's current day."""
+    now = datetime.now(COMPANY_TZ)
+    return min(at_most, (now - now.replace(hour=0, minute=0, second=0, microsecond=0)) / 2)
 
 
 def add_missed(
@@ -36,10 +44,12 @@ def add_missed(
     *,
     manager: Manager | None = None,
     counterparty_id: int | None = None,
-    age: timedelta = timedelta(minutes=5),
+    age: timedelta | None = None,
     attempts: int = 1,
 ) -> MissedCall:
-    started = utcnow() - age
+    """A missed call ``age`` ago (by default a few minutes ago, but always today in the company's timezone,
+    so a test run just after the company's midnight sees it in today's and this month's reports)."""
+    started = utcnow() - (age if age is not None else minutes_ago_today())
     record = CallRecord(
         pbx_system="main",
         linkedid=f"17958.{next(_seq)}",
