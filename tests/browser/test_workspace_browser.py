@@ -5,7 +5,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime, time, timedelta
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -111,6 +114,21 @@ def test_supervisor_sees_the_team_and_callback_discipline(page: Any, server: Ser
     assert "+79161234567" in team and "+79031112233" in team
     page.wait_for_selector("#stats-rows tr")
     shot(page, "supervisor")
+
+
+def test_callback_discipline_asks_for_company_days_in_a_browser_elsewhere(page: Any, server: Server) -> None:
+    """The page's browser is in New York; the default week still runs from a company midnight to the company
+    midnight after today (parsing a Moscow wall-clock string as New York time once put both 5 hours early,
+    so the report lost each evening's calls)."""
+    with page.expect_request(lambda request: "/reports/missed-calls?" in request.url) as sent:
+        login(page, server, "olga")
+    params = parse_qs(urlsplit(sent.value.url).query)
+    since, until = (datetime.fromisoformat(params[key][0]) for key in ("since", "until"))
+    company = ZoneInfo(server.settings.company_timezone)
+    assert since.astimezone(company).time() == until.astimezone(company).time() == time(0)
+    assert until - since == timedelta(days=7)
+    today = datetime.now(company).date()  # the page read its clock a moment ago: today or yesterday
+    assert until.astimezone(company).date() - timedelta(days=1) in (today, today - timedelta(days=1))
 
 
 def test_deep_link_opens_after_login(page: Any, server: Server) -> None:

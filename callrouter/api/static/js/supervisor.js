@@ -6,12 +6,18 @@ import { _, companyDate, duration, TIMEZONE } from "./i18n.js";
 
 const percent = new Intl.NumberFormat(document.documentElement.lang, { style: "percent" });
 
+const wallClock = new Intl.DateTimeFormat("en-US", {
+  timeZone: TIMEZONE, hourCycle: "h23",
+  year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric",
+});
+
 function isoAt(day) {
-  // midnight in the company timezone: the browser's offset there, found via Intl
+  // midnight in the company timezone: the zone's offset from UTC at that day, read from Intl's parts
+  // (never by parsing a local-time string, which would bring the browser's own timezone in)
   const probe = new Date(`${day}T00:00:00Z`);
-  const local = new Date(probe.toLocaleString("en-US", { timeZone: TIMEZONE }));
-  const offset = local.getTime() - probe.getTime();
-  return new Date(probe.getTime() - offset).toISOString();
+  const part = Object.fromEntries(wallClock.formatToParts(probe).map((p) => [p.type, Number(p.value)]));
+  const there = Date.UTC(part.year, part.month - 1, part.day, part.hour, part.minute, part.second);
+  return new Date(probe.getTime() - (there - probe.getTime())).toISOString();
 }
 
 export async function loadStats() {
@@ -19,7 +25,8 @@ export async function loadStats() {
   const to = $("period-to");
   if (!from.value) from.value = companyDate(-6);
   if (!to.value) to.value = companyDate(0);
-  const until = new Date(Date.parse(isoAt(to.value)) + 86400000).toISOString();
+  const dayAfter = new Date(Date.parse(`${to.value}T00:00:00Z`) + 86400000).toISOString().slice(0, 10);
+  const until = isoAt(dayAfter);  // the end of the last day: the next company midnight
   const rows = $("stats-rows");
   try {
     const stats = await api(`/reports/missed-calls${query({ since: isoAt(from.value), until })}`);
