@@ -6,12 +6,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-from fake_asterisk import DEFAULT, TEST_LIMITS, RunningServer, StartServer, load_trace_blocks
 
 from crm_core.metrics import Metrics
 from pbx_bridge.agi.protocol import AgiRequest
 from pbx_bridge.agi.server import AgiLimits, FastAgiServer
 from routing.decision import RouteDecision
+from tests.agi.fake_asterisk import DEFAULT, TEST_LIMITS, RunningServer, StartServer, load_trace_blocks
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from fake_asterisk import load_trace_blocks
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +26,7 @@ from pbx_bridge.agi.variables import (
     route_variables,
 )
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.agi.fake_asterisk import load_trace_blocks
 from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 printable = st.text(st.characters(min_codepoint=0x20, exclude_categories=["Cs"], exclude_characters="\x7f"))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fake_asterisk import fake_asterisk
-
 from callrouter.runtime import build_agi_server
 from callrouter.settings import Settings
 from callrouter.wiring import build_container
+from tests.agi.fake_asterisk import fake_asterisk
 
 
 async def test_without_routing_service_every_call_gets_the_configured_default(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from fake_asterisk import fake_asterisk
 
 from bench.serve_process import run_cli, running_serve, serve_env
+from tests.agi.fake_asterisk import fake_asterisk
 
 
 @pytest.mark.timeout(300)

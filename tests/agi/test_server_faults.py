@@ -7,12 +7,12 @@ import os
 import time
 
 import pytest
-from fake_asterisk import TEST_LIMITS, RunningServer, StartServer, fake_asterisk
 
 from pbx_bridge.agi.protocol import AgiRequest
 from pbx_bridge.agi.server import AgiLimits
 from pbx_bridge.agi.variables import VARIABLE_NAMES
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.agi.fake_asterisk import TEST_LIMITS, RunningServer, StartServer, fake_asterisk
 
 
 async def echo_caller(request: AgiRequest) -> RouteDecision:

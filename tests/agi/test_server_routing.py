@@ -7,13 +7,13 @@ import time
 from datetime import datetime
 
 import pytest
-from fake_asterisk import DEFAULT, StartServer, fake_asterisk
 
 from pbx_bridge.agi.handlers import default_decision, default_handler, routing_handler
 from pbx_bridge.agi.protocol import AgiRequest
 from pbx_bridge.agi.server import AgiLimits
 from pbx_bridge.agi.variables import VARIABLE_NAMES, route_variables
 from routing.decision import RouteDecision, RouteKind, RouteStep
+from tests.agi.fake_asterisk import DEFAULT, StartServer, fake_asterisk
 
 CHAIN = (
     RouteStep("PJSIP/101", 20),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from fake_asterisk import Session, fake_asterisk
 
 from callrouter.runtime import build_agi_server
 from callrouter.settings import Settings
 from callrouter.wiring import build_container
+from tests.agi.fake_asterisk import Session, fake_asterisk
 
 
 def with_caller(block: bytes, caller: str) -> bytes:

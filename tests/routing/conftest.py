@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from routing_helpers import FlakySessions, MakeService, World
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.wiring import build_redis
@@ -22,6 +21,7 @@ from crm_core.models import (
 )
 from crm_core.models.routing_config import RoutingSettings, RoutingTarget
 from routing.service import RoutingOptions, RoutingService
+from tests.routing.routing_helpers import FlakySessions, MakeService, World
 
 
 @pytest.fixture

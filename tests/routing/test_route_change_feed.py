@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from routing_helpers import World
 from sqlalchemy import Engine, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +20,7 @@ from crm_core.repositories.routing_changes import (
     prune_changes,
     read_changes,
 )
+from tests.routing.routing_helpers import World
 
 
 def rows_after(session: Session, change: object) -> set[str | None]:

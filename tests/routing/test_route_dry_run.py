@@ -9,7 +9,6 @@ from types import SimpleNamespace
 import httpx
 import pytest
 from fastapi import FastAPI
-from routing_helpers import MakeService, World
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
@@ -22,6 +21,7 @@ from crm_core.migrations import upgrade
 from crm_core.models import ManagerRole, PhoneNumber
 from routing.decision import RouteDecision, RouteKind, RouteStep
 from tests.api.conftest import add_counterparty, add_manager
+from tests.routing.routing_helpers import MakeService, World
 
 
 def test_render_shows_kind_reason_chain_and_flags() -> None:

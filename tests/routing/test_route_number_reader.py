@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from routing_helpers import MakeService, degraded_count
 from sqlalchemy import Engine, delete, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +15,7 @@ from crm_core.metrics import Metrics
 from crm_core.models import Counterparty, Manager, PhoneNumber
 from routing.database import READER_NAME
 from routing.decision import RouteKind
+from tests.routing.routing_helpers import MakeService, degraded_count
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from routing_helpers import MakeService
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from crm_core.models import ContactPerson, Counterparty, Manager, PhoneNumber
 from routing.change_feed import FeedOptions
 from routing.decision import RouteKind
 from routing.service import RoutingService
+from tests.routing.routing_helpers import MakeService
 
 KNOWN, UNKNOWN = "+79001230001", "+79001230002"
 PROPAGATION_S = 1.0

@@ -6,13 +6,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from routing_helpers import World
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from crm_core.repositories.routing import load_number, load_routing_config, numbers_of_counterparty
 from routing.decision import RouteStep
 from routing.snapshot import RoutingConfig
+from tests.routing.routing_helpers import World
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import redis
-from routing_helpers import FlakySessions, MakeService, World, closed_port, degraded_count
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.wiring import build_redis
@@ -19,6 +18,7 @@ from crm_core.models.routing_config import Holiday, RoutingSettings, RoutingTarg
 from crm_core.repositories.routing import numbers_of_counterparty
 from routing.decision import RouteDecision, RouteKind, RouteStep
 from routing.service import RoutingOptions, RoutingService
+from tests.routing.routing_helpers import FlakySessions, MakeService, World, closed_port, degraded_count
 
 DEADLINE_S = 0.3
 WEDNESDAY_NOON_UTC = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
