@@ -67,6 +67,9 @@ def build_call_tracking_sink(
 def attach_ami(container: Container) -> AmiSupervisor | AmiLeadership | None:
     """Build the AMI links (None without a PBX); expose their state and click-to-call on ``container``.
 
+    Click-to-call gets one originator per PBX (``container.originators``), so a manager's phone is rung by
+    the PBX it is on.
+
     Every event passes the ringing observer (screen pop on ``DialBegin``) on its way to call tracking.
     On PostgreSQL instances elect one consumer per PBX (:mod:`callrouter.ami_leadership`); on the
     embedded SQLite default the single instance leads every PBX.
@@ -81,7 +84,7 @@ def attach_ami(container: Container) -> AmiSupervisor | AmiLeadership | None:
     for config in configs:
         container.metrics.ami_leader.labels(pbx=config.pbx).set(1)
     container.ami_links = lambda: [{**state, "leader": True} for state in supervisor.states()]
-    container.originator = AmiOriginator(supervisor.client(configs[0].pbx))
+    container.originators = {c.pbx: AmiOriginator(supervisor.client(c.pbx)) for c in configs}
     return supervisor
 
 
@@ -99,5 +102,5 @@ def _attach_leadership(container: Container, configs: list[AmiLinkConfig]) -> Am
         ttl_s=container.settings.ami_lease_ttl_s,
     )
     container.ami_links = leadership.states
-    container.originator = AmiOriginator(leadership.action_client(configs[0].pbx))
+    container.originators = {c.pbx: AmiOriginator(leadership.action_client(c.pbx)) for c in configs}
     return leadership

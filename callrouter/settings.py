@@ -177,9 +177,14 @@ class Settings(BaseSettings):
             return self.api_secret_key.get_secret_value()
         return DEVELOPMENT_API_KEY
 
+    @property
+    def pbx_names(self) -> list[str]:
+        """The configured PBXs: the main one (``pbx_name``) first, then ``ami_extra_pbxs``."""
+        return [self.pbx_name, *(pbx.name for pbx in self.ami_extra_pbxs)]
+
     @model_validator(mode="after")
     def _distinct_pbx_names(self) -> Settings:
-        names = [self.pbx_name, *(pbx.name for pbx in self.ami_extra_pbxs)]
+        names = self.pbx_names
         if TWILIO_PBX_NAME in names:
             raise ValueError(f"PBX name {TWILIO_PBX_NAME!r} is reserved for the Twilio voice front")
         if len(set(names)) != len(names):

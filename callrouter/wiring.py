@@ -36,7 +36,8 @@ class Container:
     metrics: Metrics = field(default_factory=Metrics)
     routing: RoutingService | None = None
     redis: Redis | None = None
-    originator: Originator | None = None  # click-to-call; set from the running AMI client
+    # click-to-call, by PBX name: each PBX's AMI link places the calls of the managers whose phones are on it
+    originators: dict[str, Originator] = field(default_factory=dict)
     ami_links: Callable[[], Sequence[Mapping[str, Any]]] | None = None  # AMI link states; set by runtime
     live: EventBus | None = None  # live updates; in-process unless given (Redis: build_container)
 

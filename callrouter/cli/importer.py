@@ -105,7 +105,7 @@ def _import(
     container = build_container(settings)
     try:
         today = datetime.now(ZoneInfo(settings.company_timezone)).date()
-        context = (settings.default_region, today)
+        context = (settings.default_region, today, settings.pbx_names)
         return _run(container.sessions(), kind, source, context, dry_run, errors_out, err)
     except (SQLAlchemyError, OSError) as exc:
         err.print(f"[red]import aborted, nothing written[/red]: {exc}", highlight=False)
@@ -118,7 +118,7 @@ def _run(
     session: Session,
     kind: Kind,
     source: CsvSource,
-    context: tuple[str, date],
+    context: tuple[str, date, list[str]],
     dry_run: bool,
     errors_out: TextIO | None,
     err: Console,
@@ -131,11 +131,11 @@ def _run(
     ):
         task = progress.add_task("import", total=len(source.records))
         advance = partial(progress.advance, task)
-        region, today = context
+        region, today, pbxs = context
         if kind is Kind.COUNTERPARTIES:
             report = import_counterparties(session, source, region=region, today=today, on_progress=advance)
         elif kind is Kind.MANAGERS:
-            report = import_managers(session, source, region=region, on_progress=advance)
+            report = import_managers(session, source, region=region, pbxs=pbxs, on_progress=advance)
         else:
             report = import_shipments(session, source, today=today, on_progress=advance)
         if errors_out is not None:

@@ -77,6 +77,7 @@ MANAGER_COLUMNS = _aliases(
         "name": ("full name", "имя", "фио", "сотрудник"),
         "extension": ("ext", "внутренний номер", "добавочный"),
         "dial_target": ("dial", "channel", "канал"),
+        "pbx": ("атс",),
         "mobile": ("mobile phone", "cell", "мобильный", "мобильный телефон", "сотовый"),
         "email": ("e mail", "mail", "почта", "электронная почта"),
         "role": ("роль",),

@@ -16,15 +16,20 @@ from crm_core.importing.report import ErrorCode, ImportReport, Outcome, RowError
 from crm_core.importing.rows import ManagerRow, parse_manager
 from crm_core.models.people import Manager
 
-_FIELDS = ("name", "extension", "dial_target", "mobile", "email", "role")
+_FIELDS = ("name", "extension", "dial_target", "pbx", "mobile", "email", "role")
 
 
 def import_managers(
-    session: Session, source: CsvSource, *, region: str, on_progress: Callable[[int], None] | None = None
+    session: Session,
+    source: CsvSource,
+    *,
+    region: str,
+    pbxs: Collection[str],
+    on_progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Create or update the managers of ``source``; never commits."""
+    """Create or update the managers of ``source``; never commits. ``pbxs``: the configured PBX names."""
     report = ImportReport()
-    rows = _accepted_rows(source, region, report)
+    rows = _accepted_rows(source, region, pbxs, report)
     stored = {m.login: m for m in session.scalars(select(Manager))}
     _reject_unknown_controllers(rows, stored.keys(), report)
     outcomes: dict[str, Outcome] = {}
@@ -52,8 +57,11 @@ def import_managers(
     return report
 
 
-def _accepted_rows(source: CsvSource, region: str, report: ImportReport) -> dict[str, ManagerRow]:
-    """Valid rows by login, in file order; a repeated login, an undialable target or self-control: refused."""
+def _accepted_rows(
+    source: CsvSource, region: str, pbxs: Collection[str], report: ImportReport
+) -> dict[str, ManagerRow]:
+    """Valid rows by login, in file order; a repeated login, an undialable target, a PBX that is not
+    configured or self-control: refused."""
     rows: dict[str, ManagerRow] = {}
     for record in source.records:
         parsed = parse_manager(record, region)
@@ -64,6 +72,9 @@ def _accepted_rows(source: CsvSource, region: str, report: ImportReport) -> dict
             report.reject([RowError(parsed.line, ErrorCode.DUPLICATE_IN_FILE, reason)])
         elif parsed.dial_target and (problem := dial_string_problem(parsed.dial_target)):
             report.reject([RowError(parsed.line, ErrorCode.BAD_VALUE, f"dial target {problem}")])
+        elif parsed.pbx and parsed.pbx not in pbxs:
+            reason = f"unknown PBX {parsed.pbx!r} (configured: {', '.join(pbxs)})"
+            report.reject([RowError(parsed.line, ErrorCode.BAD_VALUE, reason)])
         elif parsed.controller_login == parsed.login:
             reason = "a manager cannot be their own controller"
             report.reject([RowError(parsed.line, ErrorCode.BAD_VALUE, reason)])

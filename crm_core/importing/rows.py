@@ -57,6 +57,7 @@ class ManagerRow:
     name: str
     extension: str | None
     dial_target: str | None
+    pbx: str | None
     mobile: str | None
     email: str | None
     role: ManagerRole | None
@@ -182,6 +183,7 @@ def parse_manager(record: Record, region: str) -> ManagerRow | list[RowError]:
         name=check.text("name", 200, required=True) or "",
         extension=check.text("extension", 32),
         dial_target=check.text("dial_target", 128),
+        pbx=check.text("pbx", 64),
         mobile=mobiles[0] if mobiles else None,
         email=email,
         role=check.choice("role", ROLE_VALUES),

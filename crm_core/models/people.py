@@ -25,6 +25,8 @@ class Manager(Base):
     name: Mapped[str] = mapped_column(String(200))
     login: Mapped[str] = mapped_column(String(64), unique=True)
     dial_target: Mapped[str | None] = mapped_column(String(128))
+    # the PBX the dial target is on (a name from the settings): click-to-call originates there; None: the main
+    pbx: Mapped[str | None] = mapped_column(String(64))
     extension: Mapped[str | None] = mapped_column(String(32))
     mobile: Mapped[str | None] = mapped_column(String(32))
     email: Mapped[str | None] = mapped_column(String(254))

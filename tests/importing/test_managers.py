@@ -17,6 +17,7 @@ from crm_core.models.people import Manager
 from tests.dial_string_cases import UNSAFE_DIAL_STRINGS
 
 pytestmark = pytest.mark.usefixtures("db_url")
+PBXS = ("main", "branch")  # as configured: CALLROUTER_PBX_NAME, then CALLROUTER_AMI_EXTRA_PBXS
 
 FILE = """Логин;ФИО;Внутренний номер;Мобильный;Роль;Руководитель
 ivanov;Иван Иванов;101;8 900 123-45-67;менеджер;petrov
@@ -29,7 +30,7 @@ self;Сам себе;106;;;self
 
 
 def run(session: Session, text: str = FILE) -> ImportReport:
-    return import_managers(session, read_csv(text.encode(), MANAGER_COLUMNS), region="RU")
+    return import_managers(session, read_csv(text.encode(), MANAGER_COLUMNS), region="RU", pbxs=PBXS)
 
 
 def test_managers_are_created_and_linked_to_their_controller(session: Session) -> None:
@@ -68,3 +69,14 @@ def test_an_undialable_target_is_a_line_error_and_the_rest_is_imported(session: 
     assert "dial target" in report.errors[0].reason
     stored = {m.login: m.dial_target for m in session.scalars(select(Manager))}
     assert stored == {"petrov": "PJSIP/102", "sidorov": None}
+
+
+def test_the_pbx_column_sets_a_configured_pbx_and_refuses_another(session: Session) -> None:
+    """The PBX column (Russian header): where the phone is; an empty cell keeps the stored PBX."""
+    report = run(session, "Логин;ФИО;Канал;АТС\nivanov;Иван;PJSIP/301;branch\npetrov;Пётр;PJSIP/102;ghost\n")
+    assert [(e.line, e.code, e.reason) for e in report.errors] == [
+        (3, ErrorCode.BAD_VALUE, "unknown PBX 'ghost' (configured: main, branch)")
+    ]
+    again = run(session, "login,name,pbx\nivanov,Иван,\nsidorov,Сидор,\n")
+    assert (again.created, again.unchanged) == (1, 1)
+    assert {m.login: m.pbx for m in session.scalars(select(Manager))} == {"ivanov": "branch", "sidorov": None}

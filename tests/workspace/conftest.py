@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from callrouter.api.app import create_app
+from callrouter.api.click_to_call import Originator
 from callrouter.api.security import issue_access_token
 from callrouter.settings import Settings
 from callrouter.wiring import Container
@@ -47,7 +48,8 @@ def originator() -> FakeOriginator:
 def container(
     settings: Settings, engine: Engine, sessions: sessionmaker[Session], originator: FakeOriginator
 ) -> Container:
-    return Container(settings=settings, engine=engine, sessions=sessions, originator=originator)
+    originators: dict[str, Originator] = {settings.pbx_name: originator}
+    return Container(settings=settings, engine=engine, sessions=sessions, originators=originators)
 
 
 @pytest.fixture

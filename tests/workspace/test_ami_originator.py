@@ -8,19 +8,23 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from callrouter.ami_leadership import AmiLeadership
+from callrouter.ami_links import attach_ami
 from callrouter.api.app import create_app
-from callrouter.settings import Settings
+from callrouter.settings import AmiPbxSettings, Settings
 from callrouter.wiring import Container
 from crm_core.metrics import Metrics
 from crm_core.models import Manager
 from pbx_bridge.ami.client import AmiClient
 from pbx_bridge.ami.originator import AmiOriginator, OriginateRefused, PbxUnavailable
 from pbx_bridge.ami.parser import parse_messages
-from tests.ami.helpers import RecordingSink, fast_config
+from pbx_bridge.ami.supervisor import AmiSupervisor
+from tests.ami.helpers import RecordingSink, fast_config, wait_until
 from tests.ami.standin import AmiStandIn
-from tests.workspace.conftest import auth
+from tests.workspace.conftest import add_manager, auth
 
 ClientFactory = Callable[..., AmiClient]
 
@@ -138,7 +142,7 @@ async def test_api_to_pbx_end_to_end(
     client = await logged_in(
         make_client(pbx, ping_interval=60, action_timeout=5.0, backoff_initial=5.0, backoff_max=5.0)
     )
-    container.originator = AmiOriginator(client)
+    container.originators = {settings.pbx_name: AmiOriginator(client)}
     transport = httpx.ASGITransport(app=create_app(container))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         response = await http.post(
@@ -153,3 +157,56 @@ async def test_api_to_pbx_end_to_end(
         )
     assert down.status_code == 503
     assert down.json()["error"] == "pbx-unavailable"
+
+
+def _originating_client(ami: AmiSupervisor | AmiLeadership, pbx: str) -> AmiClient:
+    """The link click-to-call uses: SQLite's one link per PBX, or PostgreSQL's action-only link."""
+    return ami.action_client(pbx) if isinstance(ami, AmiLeadership) else ami.client(pbx)
+
+
+async def test_click_to_call_rings_on_the_pbx_of_the_managers_phone(
+    container: Container, settings: Settings, db: Session
+) -> None:
+    """Two PBXs wired as serve wires them: each manager's Originate reaches the PBX their phone is on."""
+    on_main = add_manager(db, "a1", dial_target="PJSIP/101", extension="101")
+    on_branch = add_manager(db, "b1", dial_target="PJSIP/301", extension="301", pbx="branch")
+    db.commit()
+    async with AmiStandIn() as main, AmiStandIn() as branch:
+        extra = {
+            "host": "127.0.0.1",
+            "port": branch.port,
+            "username": branch.username,
+            "secret": branch.secret,
+        }
+        container.settings = Settings(
+            env="development",
+            database_url=settings.database_url,
+            ami_host="127.0.0.1",
+            ami_port=main.port,
+            ami_username=main.username,
+            ami_secret=main.secret,
+            ami_extra_pbxs=[AmiPbxSettings.model_validate({"name": "branch", **extra})],
+        )
+        ami = attach_ami(container)
+        assert ami is not None and sorted(container.originators) == ["branch", "main"]
+        await ami.start()
+        try:
+            await wait_until(
+                lambda: all(_originating_client(ami, p).state.logged_in for p in ("main", "branch")), 10
+            )
+            transport = httpx.ASGITransport(app=create_app(container))
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+                for who in (on_branch, on_main):
+                    response = await http.post(
+                        "/api/v1/calls/click-to-call",
+                        json={"number": "+79001234568"},
+                        headers=auth(settings, who),
+                    )
+                    assert response.status_code == 202, response.text
+        finally:
+            await ami.stop()
+            if isinstance(ami, AmiLeadership):  # the leases live in the session's database: leave none
+                with container.engine.begin() as conn:
+                    conn.execute(text("DELETE FROM ami_leases WHERE pbx IN ('main', 'branch')"))
+    assert [(a["Channel"], a["CallerID"]) for a in received(branch)] == [("PJSIP/301", '"B1" <301>')]
+    assert [(a["Channel"], a["CallerID"]) for a in received(main)] == [("PJSIP/101", '"A1" <101>')]

@@ -136,7 +136,7 @@ def test_pbx_failures_are_mapped_never_500(
 def test_no_originator_configured_is_503(
     container: Container, client: TestClient, db: Session, settings: Settings, m1: Manager
 ) -> None:
-    container.originator = None
+    container.originators = {}
     response = client.post(URL, json={"number": "+79001234568"}, headers=auth(settings, m1))
     assert response.status_code == 503
     assert response.json()["error"] == "pbx-unavailable"
@@ -173,3 +173,31 @@ def test_a_card_you_cannot_see_is_404_and_nothing_rings(
     assert response.status_code == 404
     assert response.json()["error"] == "no-such-counterparty"
     assert originator.calls == []
+
+
+def test_a_manager_on_another_pbx_is_rung_by_that_pbx(
+    container: Container, client: TestClient, db: Session, settings: Settings, originator: FakeOriginator
+) -> None:
+    branch = FakeOriginator()
+    container.originators["branch"] = branch
+    on_branch = add_manager(db, "b1", dial_target="PJSIP/301", pbx="branch")
+    on_main = add_manager(db, "a1", dial_target="PJSIP/101")
+    db.commit()
+    for who in (on_branch, on_main):
+        response = client.post(URL, json={"number": "+79001234568"}, headers=auth(settings, who))
+        assert response.status_code == 202, response.text
+    assert [call[0] for call in branch.calls] == ["PJSIP/301"]
+    assert [call[0] for call in originator.calls] == ["PJSIP/101"]
+
+
+def test_a_manager_on_a_pbx_without_an_ami_link_is_503(
+    client: TestClient, db: Session, settings: Settings, originator: FakeOriginator
+) -> None:
+    stranded = add_manager(db, "s1", dial_target="PJSIP/401", pbx="branch")
+    db.commit()
+    response = client.post(URL, json={"number": "+79001234568"}, headers=auth(settings, stranded))
+    assert response.status_code == 503
+    assert response.json()["error"] == "pbx-unavailable"
+    assert "'branch'" in response.json()["detail"]
+    assert originator.calls == []
+    assert audit_entries(db) == []

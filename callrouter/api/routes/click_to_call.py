@@ -1,4 +1,6 @@
-"""POST /api/v1/calls/click-to-call: ring the logged-in manager's phone, then dial the client (audited)."""
+"""POST /api/v1/calls/click-to-call: ring the logged-in manager's phone, then dial the client (audited).
+
+The call is placed by the PBX the manager's phone is on (``Manager.pbx``, the main PBX when unset)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,10 @@ log = logging.getLogger(__name__)
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **ERROR_RESPONSES,
     502: {"model": ErrorBody, "description": "The PBX refused the call (`pbx-refused`)"},
-    503: {"model": ErrorBody, "description": "No PBX link to place the call (`pbx-unavailable`)"},
+    503: {
+        "model": ErrorBody,
+        "description": "No link to the PBX of your phone to place the call (`pbx-unavailable`)",
+    },
 }
 router = APIRouter(prefix="/api/v1/calls", tags=["calls"], responses=_RESPONSES)
 
@@ -72,9 +77,12 @@ def click_to_call(
     call = plan_call(manager, number.e164, container.settings.originate_context)
     if body.counterparty_id is not None:
         get_visible(session, user.viewer, Counterparty, body.counterparty_id)
-    originator = container.originator
+    pbx = manager.pbx or container.settings.pbx_name  # the PBX the manager's phone is on
+    originator = container.originators.get(pbx)
     if originator is None:
-        raise ApiError(503, "pbx-unavailable", "click-to-call is not configured (no AMI link)")
+        raise ApiError(
+            503, "pbx-unavailable", f"click-to-call is not configured for PBX {pbx!r} (no AMI link)"
+        )
     originate = functools.partial(
         originator.originate, call.channel, call.exten, call.context, caller_id=call.caller_id
     )
@@ -93,5 +101,5 @@ def click_to_call(
         None,
         {"number": call.exten, "channel": call.channel, "counterparty_id": body.counterparty_id},
     )
-    log.info("click-to-call queued", extra={"manager_id": manager.id, "number": call.exten})
+    log.info("click-to-call queued", extra={"manager_id": manager.id, "number": call.exten, "pbx": pbx})
     return ClickToCallQueued(number=call.exten, channel=call.channel, counterparty_id=body.counterparty_id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Path, Query, Request, status
 
-from callrouter.api.deps import AdminUser, CurrentUser, DbSession, Invalidations
+from callrouter.api.deps import AdminUser, CurrentUser, DbSession, Invalidations, container_of
 from callrouter.api.errors import ERROR_RESPONSES
 from callrouter.api.pagination import Page, Paging, page_of
 from callrouter.api.schemas.common import MAX_ID
@@ -40,10 +40,11 @@ def list_managers(
 
 @router.post("", status_code=status.HTTP_201_CREATED, summary="Create a staff account (admin only)")
 def create_manager(
-    body: ManagerCreate, user: AdminUser, session: DbSession, after: Invalidations
+    request: Request, body: ManagerCreate, user: AdminUser, session: DbSession, after: Invalidations
 ) -> ManagerRead:
     values = body.model_dump(exclude={"password"})
-    created = staff.create(session, user.viewer, values, body.password)
+    pbxs = container_of(request).settings.pbx_names
+    created = staff.create(session, user.viewer, values, body.password, pbxs=pbxs)
     after.invalidate_config()
     return ManagerRead.model_validate(created)
 
@@ -58,10 +59,17 @@ def get_manager(manager_id: ManagerId, user: CurrentUser, session: DbSession) ->
     summary="Update a manager: yourself name/email/mobile; supervisors availability; admin everything",
 )
 def update_manager(
-    manager_id: ManagerId, body: ManagerUpdate, user: CurrentUser, session: DbSession, after: Invalidations
+    request: Request,
+    manager_id: ManagerId,
+    body: ManagerUpdate,
+    user: CurrentUser,
+    session: DbSession,
+    after: Invalidations,
 ) -> ManagerRead:
     target = get_visible(session, user.viewer, Manager, manager_id)
-    updated = staff.update(session, user.viewer, target, body.model_dump(exclude_unset=True))
+    values = body.model_dump(exclude_unset=True)
+    pbxs = container_of(request).settings.pbx_names
+    updated = staff.update(session, user.viewer, target, values, pbxs=pbxs)
     after.invalidate_config()  # dial target, hours, leave and active status are routing configuration
     return ManagerRead.model_validate(updated)
 

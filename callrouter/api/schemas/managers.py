@@ -20,6 +20,7 @@ _EXAMPLE: dict[str, Any] = {
     "login": "ivanova",
     "role": "manager",
     "dial_target": "PJSIP/201",
+    "pbx": None,
     "extension": "201",
     "mobile": "+79001234567",
     "email": "ivanova@example.com",
@@ -45,6 +46,7 @@ class ManagerRead(ReadModel):
     role: ManagerRole
     active: bool
     dial_target: str | None
+    pbx: str | None = Field(description="The PBX the dial target is on; null: the main PBX")
     extension: str | None
     mobile: str | None
     email: str | None
@@ -59,6 +61,11 @@ class ManagerFields(WriteModel):
     """Fields shared by create and update; every one optional on update."""
 
     dial_target: Target | None = None
+    pbx: Short | None = Field(
+        default=None,
+        description="The PBX the dial target is on, as named in the settings (click-to-call rings it"
+        " there); null: the main PBX",
+    )
     extension: Short | None = None
     mobile: Short | None = None
     email: Email | None = None
